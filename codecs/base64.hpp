@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace kesm::codecs {
+
+/// Length of the standard (padded) base64 encoding of `n` bytes.
+constexpr size_t base64_size(size_t n) noexcept {
+  return (n + 2) / 3 * 4;
+}
+
+/// Writes the standard base64 of `data[0..n)` to `out` (which must have
+/// room for `base64_size(n)` bytes); returns the end of what it wrote.
+char* base64_encode(const void* data, size_t n, char* out) noexcept;
+
+/// Appends the standard base64 of `data[0..n)` to `out`.
+void base64_append(std::string& out, const void* data, size_t n);
+
+/// Decodes standard base64 (padding required); returns false on bad input.
+bool base64_decode(const char* in, size_t n, std::string& out);
+
+} // namespace kesm::codecs

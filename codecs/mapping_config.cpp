@@ -1,0 +1,352 @@
+#include "codecs/mapping_config.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <regex>
+#include <set>
+
+#include <simdjson.h>
+
+namespace kesm::codecs {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+error invalid(std::string msg) {
+  return error{errc::invalid_parameter, std::move(msg)};
+}
+
+/// Lambda's model-validation wording, e.g. for BatchSize 0:
+/// "1 validation error detected: Value '0' at 'batchSize' failed to satisfy
+/// constraint: Member must have value greater than or equal to 1".
+error constraint(std::string_view value, std::string_view field,
+                 std::string_view rule) {
+  std::string name(field);
+  name[0] = static_cast<char>(std::tolower(name[0]));
+  return invalid("1 validation error detected: Value '" + std::string(value)
+                 + "' at '" + name + "' failed to satisfy constraint: Member "
+                 + std::string(rule));
+}
+
+/// Fields of CreateEventSourceMappingRequest that this version reads.
+const std::set<std::string_view> handled_fields = {
+  "FunctionName",
+  "Topics",
+  "EventSourceArn",
+  "SelfManagedEventSource",
+  "StartingPosition",
+  "StartingPositionTimestamp",
+  "BatchSize",
+  "MaximumBatchingWindowInSeconds",
+  "Enabled",
+  "AmazonManagedKafkaEventSourceConfig",
+  "SelfManagedKafkaEventSourceConfig",
+};
+
+/// Fields of the Lambda model that a later kesm version acts on. Refused
+/// rather than silently ignored.
+const std::set<std::string_view> pending_fields = {
+  "FilterCriteria",       "DestinationConfig",
+  "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+  "MaximumRetryAttempts", "Tags",
+  "SourceAccessConfigurations", "FunctionResponseTypes",
+  "KMSKeyArn",            "MetricsConfig",
+  "LoggingConfig",        "ProvisionedPollerConfig",
+};
+
+/// Fields Lambda rejects for Kafka event sources.
+const std::set<std::string_view> non_kafka_fields = {
+  "ParallelizationFactor", "Queues", "TumblingWindowInSeconds",
+  "ScalingConfig", "DocumentDBEventSourceConfig",
+};
+
+expected<int64_t> read_int(element e, std::string_view field, int64_t lo,
+                           int64_t hi) {
+  int64_t v = 0;
+  if (e.get_int64().get(v)) {
+    std::string text = simdjson::minify(e);
+    return constraint(text, field, "must be an integer");
+  }
+  if (v < lo)
+    return constraint(std::to_string(v), field,
+                      "must have value greater than or equal to "
+                        + std::to_string(lo));
+  if (v > hi)
+    return constraint(std::to_string(v), field,
+                      "must have value less than or equal to "
+                        + std::to_string(hi));
+  return v;
+}
+
+expected<std::string> read_string(element e, std::string_view field,
+                                  size_t min_len, size_t max_len,
+                                  const char* pattern) {
+  std::string_view s;
+  if (e.get_string().get(s))
+    return invalid(std::string(field) + " must be a string");
+  std::string v(s);
+  if (v.size() < min_len)
+    return constraint(v, field,
+                      "must have length greater than or equal to "
+                        + std::to_string(min_len));
+  if (v.size() > max_len)
+    return constraint(v, field,
+                      "must have length less than or equal to "
+                        + std::to_string(max_len));
+  if (pattern != nullptr && !std::regex_match(v, std::regex(pattern)))
+    return constraint(v, field,
+                      std::string("must satisfy regular expression pattern: ")
+                        + pattern);
+  return v;
+}
+
+constexpr const char* function_name_pattern
+  = "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+    "\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_"
+    "]+))?";
+constexpr const char* topic_pattern = "[^.]([a-zA-Z0-9\\-_.]+)";
+constexpr const char* arn_pattern
+  = "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?"
+    ":(\\d{12})?:(.*)";
+constexpr const char* uri_pattern = "[a-zA-Z0-9-\\/*:_+=.@-]*";
+constexpr const char* endpoint_pattern
+  = "(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|["
+    "A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}";
+
+error read_group_id(object cfg, std::string_view field, mapping_config& out,
+                    bool& ok) {
+  ok = true;
+  for (auto [key, val] : cfg) {
+    if (key == "ConsumerGroupId") {
+      auto id = read_string(val, "ConsumerGroupId", 1, 200, uri_pattern);
+      if (!id) {
+        ok = false;
+        return id.err();
+      }
+      out.consumer_group_id = *id;
+    } else if (key == "SchemaRegistryConfig") {
+      ok = false;
+      return invalid(std::string(field) + ".SchemaRegistryConfig is not"
+                     " supported by this kesm version; remove it");
+    } else {
+      ok = false;
+      return invalid("Unknown field " + std::string(field) + "."
+                     + std::string(key));
+    }
+  }
+  return {};
+}
+
+error read_endpoints(element e, mapping_config& out, bool& ok) {
+  ok = false;
+  object src;
+  if (e.get_object().get(src))
+    return invalid("SelfManagedEventSource must be an object");
+  object endpoints;
+  if (src["Endpoints"].get_object().get(endpoints))
+    return invalid("SelfManagedEventSource.Endpoints is required: give "
+                   "{\"KAFKA_BOOTSTRAP_SERVERS\":[\"host:port\"]}");
+  for (auto [key, val] : endpoints) {
+    if (key != "KAFKA_BOOTSTRAP_SERVERS")
+      return invalid("Unsupported endpoint type " + std::string(key)
+                     + "; only KAFKA_BOOTSTRAP_SERVERS is valid");
+    simdjson::dom::array list;
+    if (val.get_array().get(list))
+      return invalid("KAFKA_BOOTSTRAP_SERVERS must be a list of host:port");
+    for (auto item : list) {
+      auto s = read_string(item, "Endpoints", 1, 300, endpoint_pattern);
+      if (!s)
+        return s.err();
+      out.bootstrap_servers.push_back(*s);
+    }
+    if (out.bootstrap_servers.empty() || out.bootstrap_servers.size() > 10)
+      return invalid("KAFKA_BOOTSTRAP_SERVERS must list 1 to 10 servers");
+  }
+  if (out.bootstrap_servers.empty())
+    return invalid("SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS"
+                   " is required");
+  ok = true;
+  return {};
+}
+
+} // namespace
+
+std::string mapping_config::bootstrap_string() const {
+  std::string s;
+  for (const auto& b : bootstrap_servers) {
+    if (!s.empty())
+      s += ',';
+    s += b;
+  }
+  return s;
+}
+
+std::string_view to_string(starting_position p) {
+  switch (p) {
+    case starting_position::trim_horizon:
+      return "TRIM_HORIZON";
+    case starting_position::latest:
+      return "LATEST";
+    default:
+      return "AT_TIMESTAMP";
+  }
+}
+
+std::string make_uuid() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  uint64_t a = gen(), b = gen();
+  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF),
+                static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
+expected<mapping_config> parse_mapping(std::string_view json,
+                                       const cluster_map& clusters,
+                                       std::string uuid, int64_t now_ms) {
+  simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(json.data(), json.size()).get(root))
+    return invalid("Could not parse request body into json: the mapping is"
+                   " not valid JSON");
+  object obj;
+  if (root.get_object().get(obj))
+    return invalid("The mapping must be a JSON object");
+  mapping_config cfg;
+  cfg.uuid = uuid.empty() ? make_uuid() : std::move(uuid);
+  bool has_position = false, has_timestamp = false, has_arn = false,
+       has_self = false;
+  double timestamp_s = 0;
+  for (auto [key, val] : obj) {
+    bool ok = true;
+    if (non_kafka_fields.count(key))
+      return invalid(std::string(key)
+                     + " is not supported for Kafka event sources");
+    if (pending_fields.count(key))
+      return invalid(std::string(key) + " is not supported by this kesm"
+                     " version yet; remove it from the mapping");
+    if (!handled_fields.count(key))
+      return invalid("Unknown field " + std::string(key)
+                     + " in CreateEventSourceMapping request");
+    if (key == "FunctionName") {
+      auto s = read_string(val, key, 1, 140, function_name_pattern);
+      if (!s)
+        return s.err();
+      cfg.function_name = *s;
+    } else if (key == "Topics") {
+      simdjson::dom::array list;
+      if (val.get_array().get(list))
+        return invalid("Topics must be a list with exactly one topic");
+      if (list.size() != 1)
+        return constraint(std::to_string(list.size()) + " topics", key,
+                          "must have exactly one topic");
+      auto s = read_string(list.at(0), "Topics", 1, 249, topic_pattern);
+      if (!s)
+        return s.err();
+      cfg.topic = *s;
+    } else if (key == "EventSourceArn") {
+      auto s = read_string(val, key, 1, 1024, arn_pattern);
+      if (!s)
+        return s.err();
+      cfg.event_source_arn = *s;
+      has_arn = true;
+    } else if (key == "SelfManagedEventSource") {
+      if (auto err = read_endpoints(val, cfg, ok); !ok)
+        return err;
+      has_self = true;
+    } else if (key == "StartingPosition") {
+      std::string_view s;
+      if (val.get_string().get(s))
+        return invalid("StartingPosition must be a string");
+      if (s == "TRIM_HORIZON")
+        cfg.start = starting_position::trim_horizon;
+      else if (s == "LATEST")
+        cfg.start = starting_position::latest;
+      else if (s == "AT_TIMESTAMP")
+        cfg.start = starting_position::at_timestamp;
+      else
+        return constraint(s, key,
+                          "must satisfy enum value set: [TRIM_HORIZON, "
+                          "LATEST, AT_TIMESTAMP]");
+      has_position = true;
+    } else if (key == "StartingPositionTimestamp") {
+      if (val.get_double().get(timestamp_s) || !std::isfinite(timestamp_s)
+          || timestamp_s < 0)
+        return invalid("StartingPositionTimestamp must be epoch seconds"
+                       " (a non-negative number)");
+      has_timestamp = true;
+    } else if (key == "BatchSize") {
+      auto v = read_int(val, key, 1, 10000);
+      if (!v)
+        return v.err();
+      cfg.batch_size = static_cast<int32_t>(*v);
+    } else if (key == "MaximumBatchingWindowInSeconds") {
+      auto v = read_int(val, key, 0, 300);
+      if (!v)
+        return v.err();
+      cfg.window_ms = static_cast<int32_t>(*v * 1000);
+      cfg.window_set = true;
+    } else if (key == "Enabled") {
+      if (val.get_bool().get(cfg.enabled))
+        return invalid("Enabled must be true or false");
+    } else {
+      object sub;
+      if (val.get_object().get(sub))
+        return invalid(std::string(key) + " must be an object");
+      if (auto err = read_group_id(sub, key, cfg, ok); !ok)
+        return err;
+    }
+  }
+  if (cfg.function_name.empty())
+    return invalid("1 validation error detected: Value null at "
+                   "'functionName' failed to satisfy constraint: Member must"
+                   " not be null");
+  if (has_arn == has_self)
+    return invalid("Specify exactly one event source: EventSourceArn (MSK)"
+                   " or SelfManagedEventSource (self-managed Kafka)");
+  if (cfg.topic.empty())
+    return invalid("Topics is required for Kafka event sources: give"
+                   " exactly one topic");
+  if (!has_position)
+    return invalid("StartingPosition is required for Kafka event sources:"
+                   " TRIM_HORIZON, LATEST or AT_TIMESTAMP");
+  if (cfg.start == starting_position::at_timestamp) {
+    if (!has_timestamp)
+      return invalid("StartingPositionTimestamp is required when"
+                     " StartingPosition is AT_TIMESTAMP");
+    cfg.start_timestamp_ms = static_cast<int64_t>(timestamp_s * 1000);
+    if (cfg.start_timestamp_ms > now_ms)
+      return invalid("StartingPositionTimestamp cannot be in the future");
+  } else if (has_timestamp) {
+    return invalid("StartingPositionTimestamp is only valid with"
+                   " StartingPosition AT_TIMESTAMP");
+  }
+  if (has_arn) {
+    if (cfg.event_source_arn.rfind("arn:aws:kafka:", 0) != 0)
+      return invalid("EventSourceArn must be an MSK cluster ARN"
+                     " (arn:aws:kafka:...) for a Kafka mapping");
+    auto it = clusters.find(cfg.event_source_arn);
+    if (it == clusters.end() || it->second.empty())
+      return error{errc::not_found,
+                   "Cluster " + cfg.event_source_arn + " is not declared;"
+                   " add its bootstrap servers under \"clusters\" in the"
+                   " config file"};
+    cfg.bootstrap_servers = it->second;
+  }
+  if (cfg.consumer_group_id.empty())
+    cfg.consumer_group_id = cfg.uuid;
+  return cfg;
+}
+
+} // namespace kesm::codecs

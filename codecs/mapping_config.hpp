@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/expected.hpp"
+
+namespace kesm::codecs {
+
+/// Where a consumer group without a committed offset starts.
+enum class starting_position { trim_horizon, latest, at_timestamp };
+
+/// MSK cluster ARN -> bootstrap servers, from the config file's `clusters`.
+using cluster_map = std::map<std::string, std::vector<std::string>>;
+
+/// One event source mapping, validated (esm-spec.md sections 2, 3, 9).
+/// A plain value: copied into the actors that run it.
+struct mapping_config {
+  std::string uuid;
+  std::string function_name;
+  std::string topic;
+  /// Non-empty for an MSK mapping (`EventSourceArn`); empty when the
+  /// mapping is self-managed.
+  std::string event_source_arn;
+  /// Resolved bootstrap list (self-managed endpoints, or the ARN's cluster).
+  std::vector<std::string> bootstrap_servers;
+  starting_position start = starting_position::latest;
+  /// Epoch milliseconds, only with `at_timestamp`.
+  int64_t start_timestamp_ms = 0;
+  int32_t batch_size = 100;
+  /// `MaximumBatchingWindowInSeconds` in ms; 500 ms when never set.
+  int32_t window_ms = 500;
+  /// Whether `MaximumBatchingWindowInSeconds` was given.
+  bool window_set = false;
+  bool enabled = true;
+  /// The group id; the mapping's UUID unless the config names one.
+  std::string consumer_group_id;
+
+  /// Comma-separated bootstrap list, as the event's `bootstrapServers`.
+  std::string bootstrap_string() const;
+};
+
+/// Parses and validates one CreateEventSourceMapping document. Messages
+/// follow Lambda's `InvalidParameterValueException` wording and name the
+/// field. `uuid` becomes the mapping's UUID (and default group id); pass an
+/// empty string to have one generated. `now_ms` bounds AT_TIMESTAMP.
+expected<mapping_config> parse_mapping(std::string_view json,
+                                       const cluster_map& clusters,
+                                       std::string uuid, int64_t now_ms);
+
+/// A random (version 4) UUID in its canonical text form.
+std::string make_uuid();
+
+/// `StartingPosition` text for `p`.
+std::string_view to_string(starting_position p);
+
+} // namespace kesm::codecs

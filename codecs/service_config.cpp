@@ -1,0 +1,123 @@
+#include "codecs/service_config.hpp"
+
+#include <set>
+
+#include <simdjson.h>
+
+namespace kesm::codecs {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+error bad(std::string msg) {
+  return error{errc::invalid_parameter, "config: " + std::move(msg)};
+}
+
+expected<function_config> read_function(std::string_view name, element e) {
+  function_config fn;
+  fn.name = std::string(name);
+  object obj;
+  if (e.get_object().get(obj))
+    return bad("functions." + fn.name + " must be an object with \"url\"");
+  for (auto [key, val] : obj) {
+    if (key == "url") {
+      std::string_view url;
+      if (val.get_string().get(url))
+        return bad("functions." + fn.name + ".url must be a string");
+      fn.url = std::string(url);
+    } else if (key == "timeout_seconds") {
+      int64_t t = 0;
+      if (val.get_int64().get(t) || t < 1 || t > 840)
+        return bad("functions." + fn.name
+                   + ".timeout_seconds must be an integer from 1 to 840");
+      fn.timeout_seconds = static_cast<int>(t);
+    } else {
+      return bad("unknown key functions." + fn.name + "."
+                 + std::string(key) + " (known: url, timeout_seconds)");
+    }
+  }
+  if (fn.url.rfind("http://", 0) != 0 && fn.url.rfind("https://", 0) != 0)
+    return bad("functions." + fn.name
+               + ".url must start with http:// or https://");
+  return fn;
+}
+
+} // namespace
+
+expected<service_config> parse_service_config(std::string_view json,
+                                              int64_t now_ms) {
+  simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(json.data(), json.size()).get(root))
+    return bad("not valid JSON");
+  object obj;
+  if (root.get_object().get(obj))
+    return bad("the top level must be an object with \"functions\","
+               " \"clusters\" and \"mappings\"");
+  service_config cfg;
+  simdjson::dom::array mappings;
+  bool has_mappings = false;
+  for (auto [key, val] : obj) {
+    if (key == "functions") {
+      object fns;
+      if (val.get_object().get(fns))
+        return bad("\"functions\" must be an object: name -> {\"url\": ...}");
+      for (auto [name, fn] : fns) {
+        auto f = read_function(name, fn);
+        if (!f)
+          return f.err();
+        cfg.functions.emplace(f->name, *f);
+      }
+    } else if (key == "clusters") {
+      object cl;
+      if (val.get_object().get(cl))
+        return bad("\"clusters\" must be an object: ARN -> [\"host:port\"]");
+      for (auto [arn, list] : cl) {
+        simdjson::dom::array servers;
+        if (list.get_array().get(servers))
+          return bad("clusters." + std::string(arn)
+                     + " must be a list of \"host:port\"");
+        auto& out = cfg.clusters[std::string(arn)];
+        for (auto s : servers) {
+          std::string_view hp;
+          if (s.get_string().get(hp))
+            return bad("clusters." + std::string(arn)
+                       + " must be a list of \"host:port\"");
+          out.emplace_back(hp);
+        }
+      }
+    } else if (key == "mappings") {
+      if (val.get_array().get(mappings))
+        return bad("\"mappings\" must be a list of CreateEventSourceMapping"
+                   " documents");
+      has_mappings = true;
+    } else {
+      return bad("unknown top-level key \"" + std::string(key)
+                 + "\" (known: functions, clusters, mappings)");
+    }
+  }
+  if (!has_mappings)
+    return cfg;
+  std::set<std::string> groups;
+  size_t index = 0;
+  for (auto m : mappings) {
+    auto where = "mappings[" + std::to_string(index++) + "]: ";
+    auto text = simdjson::minify(m);
+    auto mc = parse_mapping(text, cfg.clusters, "", now_ms);
+    if (!mc)
+      return error{mc.err().code, "config: " + where + mc.err().message};
+    if (!cfg.functions.count(mc->function_name))
+      return error{errc::not_found,
+                   "config: " + where + "Function not found: "
+                     + mc->function_name + "; declare it under \"functions\""};
+    if (!groups.insert(mc->consumer_group_id).second)
+      return bad(where + "consumer group id " + mc->consumer_group_id
+                 + " is already used by another mapping");
+    cfg.mappings.push_back(std::move(*mc));
+  }
+  return cfg;
+}
+
+} // namespace kesm::codecs

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package kesm needs to build, test and benchmark.
+# Idempotent; run as root (or with sudo) on Debian 12 (bookworm).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libcaf-dev librdkafka-dev libsimdjson-dev libmimalloc-dev
+  prometheus-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev
+  libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev zlib1g-dev python3 curl
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "kesm: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "kesm: all Debian packages already installed"
+fi

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace kesm::transport {
+
+/// What came back from one invocation, before any interpretation.
+struct invocation_result {
+  /// HTTP status (200 for an in-process handler that returned); 0 when the
+  /// call never got an answer (connection refused, reset, timeout).
+  int status = 0;
+  /// The call ran past the function's timeout.
+  bool timed_out = false;
+  /// The answer carried Lambda's `X-Amz-Function-Error` header, or an
+  /// in-process handler reported an error.
+  bool function_error = false;
+  /// The answer body (a partial-batch response, or anything else).
+  std::string body;
+  /// Transport error text when `status` is 0.
+  std::string error;
+};
+
+/// Called exactly once per invocation, from a transport thread.
+using invocation_callback = std::function<void(invocation_result)>;
+
+/// Where a mapping's batches go: an HTTP endpoint or an in-process handler.
+/// `invoke` never blocks the caller; `done` runs on a transport-owned
+/// thread and must only hand the result on (e.g. `caf::anon_send`).
+class function_target {
+public:
+  virtual ~function_target() = default;
+
+  virtual void invoke(std::shared_ptr<const std::string> payload,
+                      invocation_callback done)
+    = 0;
+
+  /// A short description for logs (`http://...`, `in-process:name`).
+  virtual std::string describe() const = 0;
+};
+
+using function_target_ptr = std::shared_ptr<function_target>;
+
+} // namespace kesm::transport
