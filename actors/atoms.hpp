@@ -1,0 +1,36 @@
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "actors/batch.hpp"
+#include "transport/function_target.hpp"
+
+/// Messages between kesm's actors. Every payload type here is local-only
+/// (never serialized), so the shared pointers cross actors without copies.
+CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
+  /// librdkafka queue became non-empty (reader, supervisor).
+  CAF_ADD_ATOM(kesm, kesm::actors, wake_atom, "k_wake")
+  /// Records handed back by a finished batch (batcher -> reader).
+  CAF_ADD_ATOM(kesm, kesm::actors, credit_atom, "k_credit")
+  /// Window timer of the batcher (batcher -> itself).
+  CAF_ADD_ATOM(kesm, kesm::actors, window_atom, "k_window")
+  /// A batch is done with; frees its partitions (supervisor -> batcher).
+  CAF_ADD_ATOM(kesm, kesm::actors, done_atom, "k_done")
+  /// A partition joins or leaves a poller (supervisor -> batcher).
+  CAF_ADD_ATOM(kesm, kesm::actors, assign_atom, "k_assign")
+  CAF_ADD_ATOM(kesm, kesm::actors, revoke_atom, "k_revoke")
+  /// Invocation finished (transport -> invoker, invoker -> supervisor).
+  CAF_ADD_ATOM(kesm, kesm::actors, result_atom, "k_result")
+  CAF_ADD_ATOM(kesm, kesm::actors, outcome_atom, "k_outcome")
+  /// Periodic housekeeping (supervisor -> itself).
+  CAF_ADD_ATOM(kesm, kesm::actors, tick_atom, "k_tick")
+  /// Stop dispatching new batches; finish what is in flight.
+  CAF_ADD_ATOM(kesm, kesm::actors, drain_atom, "k_drain")
+  /// Status query (anyone -> supervisor).
+  CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
+CAF_END_TYPE_ID_BLOCK(kesm)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::chunk_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::invocation_result)

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/record.hpp"
+#include "transport/record_chunk.hpp"
+
+namespace kesm::actors {
+
+/// The records one batch holds of one partition.
+struct batch_part {
+  int32_t partition = 0;
+  /// Assignment generation of the partition when the batch was cut; a
+  /// result for an older generation is stale (the partition was revoked).
+  uint64_t generation = 0;
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  size_t count = 0;
+  size_t bytes = 0;
+};
+
+/// One invocation's worth of records, encoded once. Immutable after the
+/// batcher builds it: retries resend the same `payload` bytes. Shared
+/// read-only between batcher, invoker and supervisor.
+struct batch {
+  uint64_t id = 0;
+  /// The poller (batcher + invoker pair) that cut it.
+  size_t poller = 0;
+  std::shared_ptr<const std::string> payload;
+  std::vector<batch_part> parts;
+  /// Keep the records' buffers alive for retries, bisect and dead letters.
+  std::vector<transport::chunk_ptr> chunks;
+  /// The batch's records, partition by partition, in offset order.
+  std::vector<codecs::record_view> records;
+  size_t record_count() const noexcept {
+    return records.size();
+  }
+};
+
+using batch_ptr = std::shared_ptr<const batch>;
+
+/// How one invocation ended (esm-spec.md section 4).
+enum class outcome_kind : uint8_t {
+  /// 2xx without a function error: the whole batch is done.
+  success,
+  /// 5xx, other non-2xx, transport error, timeout or X-Amz-Function-Error.
+  function_error,
+  /// 429: retried with backoff, never counted as an attempt.
+  throttled,
+};
+
+/// An invocation's outcome with its cause, as the supervisor sees it.
+struct outcome {
+  outcome_kind kind = outcome_kind::success;
+  /// One line for logs and LastProcessingResult, empty on success.
+  std::string detail;
+  /// Wall time of the call in microseconds.
+  int64_t micros = 0;
+};
+
+} // namespace kesm::actors

@@ -1,0 +1,75 @@
+#include "actors/partition_reader.hpp"
+
+#include <algorithm>
+
+namespace kesm::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<reader_state>*;
+
+void drain(self_ptr self) {
+  auto& st = self->state;
+  if (!st.queue)
+    return;
+  if (st.outstanding_records >= st.limits.max_records
+      || st.outstanding_bytes >= st.limits.max_bytes)
+    return; // credit will call us again
+  // Re-arm before draining: an enqueue from now on wakes us again.
+  st.signal->rearm();
+  size_t want = std::min(st.limits.drain_step,
+                         st.limits.max_records - st.outstanding_records);
+  st.scratch.resize(want);
+  auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
+                                        st.scratch.data(), want);
+  if (n <= 0)
+    return;
+  std::vector<std::string> errors;
+  auto chunk = transport::make_chunk(st.topic, st.partition,
+                                     st.scratch.data(),
+                                     static_cast<size_t>(n), &errors);
+  for (auto& e : errors)
+    self->send(st.supervisor, wake_atom_v,
+               "fetch error on " + st.topic + "-"
+                 + std::to_string(st.partition) + ": " + e);
+  if (!chunk->records.empty()) {
+    st.outstanding_records += chunk->records.size();
+    st.outstanding_bytes += chunk->bytes;
+    self->send(st.batcher, chunk);
+  }
+  if (static_cast<size_t>(n) == want)
+    self->send(self, wake_atom_v); // more may be queued: yield, then go on
+}
+
+} // namespace
+
+caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
+                               std::string topic, int32_t partition,
+                               std::shared_ptr<watched_queue> queue,
+                               wake_signal* signal, caf::actor batcher,
+                               caf::actor supervisor, reader_limits limits) {
+  auto& st = self->state;
+  st.topic = std::move(topic);
+  st.partition = partition;
+  st.queue = std::move(queue);
+  st.signal = signal;
+  st.batcher = std::move(batcher);
+  st.supervisor = std::move(supervisor);
+  st.limits = limits;
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    self->state.queue.reset(); // release the librdkafka queue at once
+    self->quit(msg.reason);
+  });
+  return {
+    [=](wake_atom) { drain(self); },
+    [=](credit_atom, uint64_t records, uint64_t bytes) {
+      auto& st = self->state;
+      st.outstanding_records -= std::min<size_t>(st.outstanding_records,
+                                                 records);
+      st.outstanding_bytes -= std::min<size_t>(st.outstanding_bytes, bytes);
+      drain(self);
+    },
+  };
+}
+
+} // namespace kesm::actors

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/backoff.hpp"
+#include "actors/partition_reader.hpp"
+#include "codecs/event_writer.hpp"
+#include "codecs/mapping_config.hpp"
+#include "transport/function_target.hpp"
+#include "transport/kafka.hpp"
+
+namespace kesm::actors {
+
+/// Everything one running mapping needs.
+struct mapping_options {
+  codecs::mapping_config config;
+  transport::function_target_ptr target;
+  /// Batcher + invoker pairs; partitions are spread over them.
+  size_t pollers = 1;
+  /// Concurrent invocations per poller (Lambda: 5).
+  size_t max_concurrency = 5;
+  /// How often stored offsets are committed in the background.
+  std::chrono::milliseconds commit_interval{1000};
+  /// Delay between retries of a failed or throttled batch.
+  backoff retry_backoff;
+  size_t max_payload = codecs::max_payload_bytes;
+  reader_limits reader;
+  /// librdkafka's pre-fetch limit per partition, in KB.
+  int prefetch_kbytes = 4096;
+  /// How long a stop waits for in-flight batches before giving up on them
+  /// (they are delivered again later: at-least-once).
+  std::chrono::milliseconds shutdown_grace{10000};
+  /// Extra librdkafka consumer properties (tests, tuning).
+  transport::kafka_props kafka;
+};
+
+/// A snapshot of a running mapping, for logs, the CLI and tests.
+struct mapping_status {
+  std::string uuid;
+  /// Lambda's State: Creating, Enabled, Disabling, Disabled.
+  std::string state;
+  /// `OK` or `PROBLEM: <cause>`.
+  std::string last_processing_result;
+  std::vector<int32_t> assigned;
+  uint64_t invocations = 0;
+  uint64_t invoked_records = 0;
+  /// Records whose offsets were stored for commit after success.
+  uint64_t completed_records = 0;
+  uint64_t function_errors = 0;
+  uint64_t throttles = 0;
+  uint64_t batches_in_retry = 0;
+};
+
+/// Spawns the supervisor of one mapping on its own thread (it owns the
+/// librdkafka consumer and makes the few short blocking calls librdkafka
+/// needs during a rebalance: committed-offset lookup, synchronous commit
+/// on revoke and close). It spawns the pollers and one partition reader
+/// per assigned partition, stores `last offset + 1` only after a batch
+/// succeeded, retries failed batches whole with exponential backoff and
+/// jitter (throttles are not attempts), commits every `commit_interval`,
+/// synchronously on revoke, and on stop.
+///
+/// Messages:
+/// - `status_atom` -> `mapping_status`
+/// - an exit message (e.g. `anon_send_exit(h, exit_reason::user_shutdown)`)
+///   starts a clean stop: no new batches, in-flight ones get up to
+///   `shutdown_grace`, offsets are committed, the consumer leaves its group,
+///   then the actor quits.
+caf::actor spawn_mapping(caf::actor_system& sys, mapping_options opts);
+
+} // namespace kesm::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::mapping_status)

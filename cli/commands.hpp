@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kesm::cli {
+
+/// `kesm dev-broker`: options.
+struct dev_broker_options {
+  int brokers = 1;
+  /// `name:partitions` entries.
+  std::vector<std::string> topics;
+};
+
+/// `kesm serve`: options.
+struct serve_options {
+  std::string config_path = "kesm.json";
+  int pollers = 1;
+};
+
+/// `kesm demo`: options.
+struct demo_options {
+  int seconds = 0; // 0: until interrupted
+  int rate = 1000;
+  int partitions = 4;
+  int batch_size = 100;
+};
+
+int run_dev_broker(const dev_broker_options& opts);
+int run_serve(const serve_options& opts);
+int run_demo(const demo_options& opts);
+
+} // namespace kesm::cli

@@ -1,0 +1,52 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/runtime.hpp"
+
+int main(int argc, char** argv) {
+  kesm::cli::block_stop_signals();
+  CLI::App app{"kesm: a Lambda-compatible Kafka event source mapping runtime"};
+  app.require_subcommand(1);
+
+  kesm::cli::dev_broker_options broker;
+  auto* dev = app.add_subcommand(
+    "dev-broker", "Run an embedded Kafka broker on 127.0.0.1 until SIGINT/"
+                  "SIGTERM; prints the bootstrap list first");
+  dev->add_option("--brokers", broker.brokers, "Number of brokers (1-9)")
+    ->check(CLI::Range(1, 9));
+  dev->add_option("--topic", broker.topics,
+                  "Topic to create, as name:partitions (repeatable)");
+
+  kesm::cli::serve_options serve;
+  auto* srv = app.add_subcommand(
+    "serve", "Run the mappings and functions a config file declares");
+  srv->add_option("--config", serve.config_path, "Config file (JSON)")
+    ->capture_default_str();
+  srv->add_option("--pollers", serve.pollers, "Pollers per mapping")
+    ->check(CLI::Range(1, 2000))
+    ->capture_default_str();
+
+  kesm::cli::demo_options demo;
+  auto* dem = app.add_subcommand(
+    "demo", "Embedded broker + steady producer + demo HTTP function + one"
+            " mapping, with a live status line");
+  dem->add_option("--seconds", demo.seconds,
+                  "Stop after N seconds (0: run until interrupted)")
+    ->check(CLI::NonNegativeNumber);
+  dem->add_option("--rate", demo.rate, "Records produced per second")
+    ->check(CLI::Range(1, 1000000))
+    ->capture_default_str();
+  dem->add_option("--partitions", demo.partitions, "Partitions of the topic")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
+  dem->add_option("--batch-size", demo.batch_size, "BatchSize of the mapping")
+    ->check(CLI::Range(1, 10000))
+    ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (dev->parsed())
+    return kesm::cli::run_dev_broker(broker);
+  if (srv->parsed())
+    return kesm::cli::run_serve(serve);
+  return kesm::cli::run_demo(demo);
+}

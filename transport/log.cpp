@@ -1,0 +1,65 @@
+#include "transport/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <string>
+
+namespace kesm::transport {
+
+namespace {
+
+std::atomic<int> threshold{static_cast<int>(log_level::info)};
+std::mutex out_mtx;
+
+const char* name(log_level l) {
+  switch (l) {
+    case log_level::debug:
+      return "DEBUG";
+    case log_level::info:
+      return "INFO";
+    case log_level::warning:
+      return "WARN";
+    default:
+      return "ERROR";
+  }
+}
+
+} // namespace
+
+void set_log_level(log_level level) {
+  threshold = static_cast<int>(level);
+}
+
+void log(log_level level, std::string_view component, std::string_view text) {
+  if (static_cast<int>(level) < threshold.load(std::memory_order_relaxed))
+    return;
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              now.time_since_epoch())
+              .count()
+            % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string line;
+  line.reserve(64 + text.size());
+  line += stamp;
+  char frac[8];
+  std::snprintf(frac, sizeof(frac), ".%03dZ ", static_cast<int>(ms));
+  line += frac;
+  line += name(level);
+  line += ' ';
+  line += component;
+  line += ": ";
+  line += text;
+  line += '\n';
+  std::lock_guard<std::mutex> guard{out_mtx};
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+} // namespace kesm::transport

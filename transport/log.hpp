@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string_view>
+
+namespace kesm::transport {
+
+/// Severity of a log line.
+enum class log_level { debug, info, warning, error };
+
+/// Writes one timestamped line to stderr; lines from different threads
+/// never interleave. Lines below the threshold (default info) are dropped.
+void log(log_level level, std::string_view component, std::string_view text);
+
+/// Sets the lowest level that is written.
+void set_log_level(log_level level);
+
+} // namespace kesm::transport

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/record.hpp"
+#include "transport/kafka.hpp"
+
+namespace kesm::transport {
+
+/// Consecutive records of one partition, as one drain of its queue
+/// returned them. Owns the librdkafka messages (or, in tests, plain
+/// strings); `records` and `headers` point into those buffers, so nothing
+/// is copied between the broker's fetch and the event encoder.
+/// Immutable once built; shared read-only between actors.
+struct record_chunk {
+  std::string topic;
+  int32_t partition = 0;
+  std::vector<message_ptr> messages;
+  /// Backing storage for chunks built without librdkafka (tests, bench).
+  std::vector<std::string> storage;
+  std::vector<codecs::header_view> headers;
+  std::vector<codecs::record_view> records;
+  /// Sum of key, value and header bytes: what the reader's credit counts.
+  size_t bytes = 0;
+};
+
+using chunk_ptr = std::shared_ptr<const record_chunk>;
+
+/// Builds a chunk from messages of one partition; takes ownership of
+/// `msgs[0..n)`. Messages with an error are not records: they are
+/// destroyed and their text is appended to `errors`.
+chunk_ptr make_chunk(const std::string& topic, int32_t partition,
+                     rd_kafka_message_t** msgs, size_t n,
+                     std::vector<std::string>* errors);
+
+} // namespace kesm::transport
