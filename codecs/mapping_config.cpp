@@ -109,7 +109,9 @@ constexpr const char* function_name_pattern
   = "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
     "\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_"
     "]+))?";
-constexpr const char* topic_pattern = "[^.]([a-zA-Z0-9\\-_.]+)";
+// Kafka's legal topic names. Lambda's model says "[^.]([a-zA-Z0-9\-_.]+)",
+// which refuses one-character names Kafka allows; kesm accepts them.
+constexpr const char* topic_pattern = "[a-zA-Z0-9._-]+";
 constexpr const char* arn_pattern
   = "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?"
     ":(\\d{12})?:(.*)";
@@ -254,6 +256,8 @@ expected<mapping_config> parse_mapping(std::string_view json,
       auto s = read_string(list.at(0), "Topics", 1, 249, topic_pattern);
       if (!s)
         return s.err();
+      if (*s == "." || *s == "..")
+        return constraint(*s, key, "must be a legal Kafka topic name");
       cfg.topic = *s;
     } else if (key == "EventSourceArn") {
       auto s = read_string(val, key, 1, 1024, arn_pattern);

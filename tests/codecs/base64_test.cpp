@@ -1,0 +1,63 @@
+#include "codecs/base64.hpp"
+
+#include <gtest/gtest.h>
+
+using kesm::codecs::base64_append;
+using kesm::codecs::base64_decode;
+using kesm::codecs::base64_size;
+
+namespace {
+
+std::string enc(const std::string& s) {
+  std::string out;
+  base64_append(out, s.data(), s.size());
+  return out;
+}
+
+} // namespace
+
+// RFC 4648 section 10 test vectors.
+TEST(base64, encodes_rfc4648_vectors) {
+  EXPECT_EQ(enc(""), "");
+  EXPECT_EQ(enc("f"), "Zg==");
+  EXPECT_EQ(enc("fo"), "Zm8=");
+  EXPECT_EQ(enc("foo"), "Zm9v");
+  EXPECT_EQ(enc("foob"), "Zm9vYg==");
+  EXPECT_EQ(enc("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(enc("foobar"), "Zm9vYmFy");
+}
+
+TEST(base64, encodes_the_spec_example) {
+  EXPECT_EQ(enc("Hello, this is a test."), "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==");
+  EXPECT_EQ(enc("key"), "a2V5");
+}
+
+TEST(base64, encodes_every_byte_value) {
+  std::string all;
+  for (int i = 0; i < 256; ++i)
+    all.push_back(static_cast<char>(i));
+  auto e = enc(all);
+  EXPECT_EQ(e.size(), base64_size(256));
+  EXPECT_EQ(e.substr(0, 8), "AAECAwQF");
+  EXPECT_EQ(e.substr(e.size() - 8), "/P3+/w==");
+  std::string back;
+  ASSERT_TRUE(base64_decode(e.data(), e.size(), back));
+  EXPECT_EQ(back, all);
+}
+
+TEST(base64, round_trips_a_large_value) {
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>((i * 131) & 0xFF);
+  auto e = enc(big);
+  std::string back;
+  ASSERT_TRUE(base64_decode(e.data(), e.size(), back));
+  EXPECT_EQ(back, big);
+}
+
+TEST(base64, rejects_malformed_input) {
+  std::string out;
+  EXPECT_FALSE(base64_decode("abc", 3, out));
+  EXPECT_FALSE(base64_decode("ab!d", 4, out));
+  EXPECT_FALSE(base64_decode("a=bc", 4, out));
+}

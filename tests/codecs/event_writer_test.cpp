@@ -1,0 +1,150 @@
+#include "codecs/event_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace kesm::codecs;
+
+namespace {
+
+record_view rec(int64_t offset, const std::string* key,
+                const std::string* value) {
+  record_view r;
+  r.offset = offset;
+  r.timestamp = 1545084650987;
+  if (key != nullptr) {
+    r.key = key->data();
+    r.key_len = key->size();
+  }
+  if (value != nullptr) {
+    r.value = value->data();
+    r.value_len = value->size();
+  }
+  return r;
+}
+
+std::string write(const event_writer& w, std::vector<partition_slice> s) {
+  std::string out;
+  w.write(out, s.data(), s.size());
+  EXPECT_EQ(out.size(), w.event_size(s.data(), s.size()));
+  return out;
+}
+
+} // namespace
+
+TEST(event_writer, writes_the_msk_event_of_the_spec) {
+  event_writer w("arn:aws:kafka:us-east-1:123456789012:cluster/demo/abc-2",
+                 "b-1.example:9092,b-2.example:9092");
+  std::string key = "key", value = "Hello, this is a test.";
+  std::string hname = "headerKey", hval = "header";
+  header_view h{hname, hval.data(), hval.size()};
+  auto r = rec(15, &key, &value);
+  r.headers = &h;
+  r.header_count = 1;
+  auto out = write(w, {{"mytopic", 0, &r, 1}});
+  EXPECT_EQ(out,
+            "{\"eventSource\":\"aws:kafka\",\"eventSourceArn\":\"arn:aws:kafka:"
+            "us-east-1:123456789012:cluster/demo/abc-2\",\"bootstrapServers\":"
+            "\"b-1.example:9092,b-2.example:9092\",\"records\":{\"mytopic-0\":"
+            "[{\"topic\":\"mytopic\",\"partition\":0,\"offset\":15,"
+            "\"timestamp\":1545084650987,\"timestampType\":\"CREATE_TIME\","
+            "\"key\":\"a2V5\",\"value\":\"SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==\","
+            "\"headers\":[{\"headerKey\":[104,101,97,100,101,114]}]}]}}");
+}
+
+TEST(event_writer, self_managed_has_no_arn) {
+  event_writer w("", "127.0.0.1:9092");
+  std::string value = "v";
+  auto r = rec(0, nullptr, &value);
+  auto out = write(w, {{"t", 3, &r, 1}});
+  EXPECT_EQ(out, "{\"eventSource\":\"SelfManagedKafka\",\"bootstrapServers\":"
+                 "\"127.0.0.1:9092\",\"records\":{\"t-3\":[{\"topic\":\"t\","
+                 "\"partition\":3,\"offset\":0,\"timestamp\":1545084650987,"
+                 "\"timestampType\":\"CREATE_TIME\",\"value\":\"dg==\","
+                 "\"headers\":[]}]}}");
+}
+
+TEST(event_writer, omits_missing_key_and_writes_null_value) {
+  event_writer w("", "h:1");
+  auto r = rec(7, nullptr, nullptr);
+  r.ts_type = timestamp_type::log_append_time;
+  auto out = write(w, {{"t", 0, &r, 1}});
+  EXPECT_NE(out.find("\"offset\":7,\"timestamp\":1545084650987,"
+                     "\"timestampType\":\"LOG_APPEND_TIME\",\"value\":null,"
+                     "\"headers\":[]}"),
+            std::string::npos);
+  EXPECT_EQ(out.find("\"key\""), std::string::npos);
+}
+
+TEST(event_writer, writes_header_bytes_as_signed_java_bytes) {
+  event_writer w("", "h:1");
+  std::string name = "n\"q", bytes = "\xc3\xab\x80\xff\x7f";
+  header_view hs[2] = {{name, bytes.data(), bytes.size()},
+                       {"dup", nullptr, 0}};
+  std::string value;
+  auto r = rec(1, nullptr, &value);
+  r.headers = hs;
+  r.header_count = 2;
+  auto out = write(w, {{"t", 0, &r, 1}});
+  EXPECT_NE(out.find("\"value\":\"\",\"headers\":[{\"n\\\"q\":[-61,-85,-128,"
+                     "-1,127]},{\"dup\":null}]}"),
+            std::string::npos)
+    << out;
+}
+
+TEST(event_writer, writes_several_partitions_in_one_payload) {
+  event_writer w("", "h:1");
+  std::string a = "a", b = "b", c = "c";
+  record_view p0[2] = {rec(10, nullptr, &a), rec(11, nullptr, &b)};
+  record_view p5[1] = {rec(3, &c, &c)};
+  auto out = write(w, {{"orders", 0, p0, 2}, {"orders", 5, p5, 1}});
+  auto r0 = out.find("\"orders-0\":[{");
+  auto r1 = out.find("\"offset\":11");
+  auto r5 = out.find("],\"orders-5\":[{");
+  ASSERT_NE(r0, std::string::npos);
+  ASSERT_NE(r1, std::string::npos);
+  ASSERT_NE(r5, std::string::npos);
+  EXPECT_LT(r0, r1);
+  EXPECT_LT(r1, r5);
+  EXPECT_EQ(out.substr(out.size() - 6), "[]}]}}");
+}
+
+TEST(event_writer, escapes_control_characters_in_header_names) {
+  event_writer w("", "h:1");
+  std::string name = std::string("a\nb\x01\\", 5);
+  header_view h{name, "x", 1};
+  std::string value = "v";
+  auto r = rec(0, nullptr, &value);
+  r.headers = &h;
+  r.header_count = 1;
+  auto out = write(w, {{"t", 0, &r, 1}});
+  EXPECT_NE(out.find("{\"a\\nb\\u0001\\\\\":[120]}"), std::string::npos)
+    << out;
+}
+
+TEST(event_writer, encodes_empty_and_huge_values) {
+  event_writer w("", "h:1");
+  std::string empty, huge(3 * 1024 * 1024, 'x');
+  record_view rs[2] = {rec(0, &empty, &empty), rec(1, nullptr, &huge)};
+  auto out = write(w, {{"t", 0, rs, 2}});
+  EXPECT_NE(out.find("\"key\":\"\",\"value\":\"\""), std::string::npos);
+  EXPECT_NE(out.find("\"value\":\"eHh4eHh4"), std::string::npos);
+  EXPECT_GT(out.size(), huge.size() * 4 / 3);
+}
+
+TEST(event_writer, size_functions_match_the_written_bytes) {
+  event_writer w("arn:aws:kafka:us-east-1:111122223333:cluster/c/1", "a:1");
+  std::string k = "k", v(1000, 'v');
+  header_view h{"h", "\x90", 1};
+  record_view r = rec(123456789, &k, &v);
+  r.headers = &h;
+  r.header_count = 1;
+  std::string out;
+  partition_slice s{"topic.x", 12, &r, 1};
+  w.write(out, &s, 1);
+  EXPECT_EQ(out.size(), w.frame_size()
+                          + event_writer::partition_size("topic.x", 12)
+                          + event_writer::record_size("topic.x", 12, r));
+}
