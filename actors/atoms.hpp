@@ -26,6 +26,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   CAF_ADD_ATOM(kesm, kesm::actors, tick_atom, "k_tick")
   /// Stop dispatching new batches; finish what is in flight.
   CAF_ADD_ATOM(kesm, kesm::actors, drain_atom, "k_drain")
+  /// Records a reader passed over before the starting timestamp
+  /// (reader -> supervisor): `(skipped_atom, partition, generation, next)`.
+  CAF_ADD_ATOM(kesm, kesm::actors, skipped_atom, "k_skipped")
   /// Status query (anyone -> supervisor).
   CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
 CAF_END_TYPE_ID_BLOCK(kesm)

@@ -8,6 +8,26 @@ namespace {
 
 using self_ptr = caf::stateful_actor<reader_state>*;
 
+/// Drops the records older than `skip_before_ts` from the front of
+/// `chunk`; stops skipping at the first record at or after it.
+void skip_old_records(self_ptr self, transport::record_chunk& chunk) {
+  auto& st = self->state;
+  auto& recs = chunk.records;
+  size_t n = 0;
+  while (n < recs.size() && recs[n].timestamp < st.skip_before_ts)
+    ++n;
+  if (n == 0 && !recs.empty()) {
+    st.skip_before_ts = -1;
+    return;
+  }
+  auto next = recs[n - 1].offset + 1;
+  recs.erase(recs.begin(), recs.begin() + static_cast<long>(n));
+  if (!recs.empty())
+    st.skip_before_ts = -1;
+  self->send(st.supervisor, skipped_atom_v, st.partition, st.generation,
+             next);
+}
+
 void drain(self_ptr self) {
   auto& st = self->state;
   if (!st.queue)
@@ -32,10 +52,12 @@ void drain(self_ptr self) {
     self->send(st.supervisor, wake_atom_v,
                "fetch error on " + st.topic + "-"
                  + std::to_string(st.partition) + ": " + e);
+  if (st.skip_before_ts >= 0)
+    skip_old_records(self, *chunk);
   if (!chunk->records.empty()) {
     st.outstanding_records += chunk->records.size();
     st.outstanding_bytes += chunk->bytes;
-    self->send(st.batcher, chunk);
+    self->send(st.batcher, transport::chunk_ptr{std::move(chunk)});
   }
   if (static_cast<size_t>(n) == want)
     self->send(self, wake_atom_v); // more may be queued: yield, then go on
@@ -45,12 +67,15 @@ void drain(self_ptr self) {
 
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::string topic, int32_t partition,
+                               uint64_t generation, int64_t skip_before_ts,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits) {
   auto& st = self->state;
   st.topic = std::move(topic);
   st.partition = partition;
+  st.generation = generation;
+  st.skip_before_ts = skip_before_ts;
   st.queue = std::move(queue);
   st.signal = signal;
   st.batcher = std::move(batcher);

@@ -27,6 +27,11 @@ struct reader_limits {
 struct reader_state {
   std::string topic;
   int32_t partition = 0;
+  uint64_t generation = 0;
+  /// Epoch ms; records older than this are passed over until the first
+  /// record at or after it (AT_TIMESTAMP where the broker could not look
+  /// the offset up). -1: off.
+  int64_t skip_before_ts = -1;
   std::shared_ptr<watched_queue> queue;
   wake_signal* signal = nullptr;
   caf::actor batcher;
@@ -52,9 +57,15 @@ struct reader_state {
 /// It does nothing until its first `wake_atom`, which the supervisor sends
 /// after the batcher knows the partition (so no chunk can overtake that).
 ///
+/// With `skip_before_ts`, records older than it (at the start of the
+/// partition only) are not batched; the reader reports
+/// `(skipped_atom, partition, generation, next_offset)` to the supervisor,
+/// which stores that offset for commit.
+///
 /// Messages: `wake_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`.
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::string topic, int32_t partition,
+                               uint64_t generation, int64_t skip_before_ts,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits);

@@ -42,6 +42,7 @@ int run_serve(const serve_options& opts) {
     mo.config = m;
     mo.target = targets.at(m.function_name);
     mo.pollers = static_cast<size_t>(opts.pollers);
+    mo.kafka = cfg->kafka;
     transport::log(transport::log_level::info, "mapping " + m.uuid,
                    "topic " + m.topic + " -> function " + m.function_name
                      + " (" + mo.target->describe() + "), group "

@@ -88,6 +88,20 @@ expected<service_config> parse_service_config(std::string_view json,
           out.emplace_back(hp);
         }
       }
+    } else if (key == "kafka") {
+      object props;
+      if (val.get_object().get(props))
+        return bad("\"kafka\" must be an object of librdkafka properties");
+      for (auto [name, v] : props) {
+        std::string_view text;
+        if (!v.get_string().get(text))
+          cfg.kafka[std::string(name)] = std::string(text);
+        else if (v.is_int64() || v.is_bool())
+          cfg.kafka[std::string(name)] = simdjson::minify(v);
+        else
+          return bad("kafka." + std::string(name)
+                     + " must be a string, integer or boolean");
+      }
     } else if (key == "mappings") {
       if (val.get_array().get(mappings))
         return bad("\"mappings\" must be a list of CreateEventSourceMapping"
@@ -95,7 +109,7 @@ expected<service_config> parse_service_config(std::string_view json,
       has_mappings = true;
     } else {
       return bad("unknown top-level key \"" + std::string(key)
-                 + "\" (known: functions, clusters, mappings)");
+                 + "\" (known: functions, clusters, mappings, kafka)");
     }
   }
   if (!has_mappings)

@@ -24,6 +24,8 @@ struct service_config {
   std::map<std::string, function_config> functions;
   cluster_map clusters;
   std::vector<mapping_config> mappings;
+  /// Extra librdkafka consumer properties for every mapping (`kafka`).
+  std::map<std::string, std::string> kafka;
 };
 
 /// Parses and validates a config file's text. Every mapping is validated

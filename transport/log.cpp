@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 #include <string>
@@ -11,7 +12,21 @@ namespace kesm::transport {
 
 namespace {
 
-std::atomic<int> threshold{static_cast<int>(log_level::info)};
+int initial_threshold() {
+  // KESM_LOG_LEVEL=debug|info|warning|error overrides the default (info).
+  const char* env = std::getenv("KESM_LOG_LEVEL");
+  std::string v = env != nullptr ? env : "";
+  if (v == "debug")
+    return static_cast<int>(log_level::debug);
+  if (v == "warning")
+    return static_cast<int>(log_level::warning);
+  if (v == "error")
+    return static_cast<int>(log_level::error);
+  return static_cast<int>(log_level::info);
+}
+
+std::atomic<int> threshold{initial_threshold()};
+bool env_set = std::getenv("KESM_LOG_LEVEL") != nullptr;
 std::mutex out_mtx;
 
 const char* name(log_level l) {
@@ -30,6 +45,8 @@ const char* name(log_level l) {
 } // namespace
 
 void set_log_level(log_level level) {
+  if (env_set)
+    return; // the operator's choice wins
   threshold = static_cast<int>(level);
 }
 

@@ -2,7 +2,7 @@
 
 namespace kesm::transport {
 
-chunk_ptr make_chunk(const std::string& topic, int32_t partition,
+std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t partition,
                      rd_kafka_message_t** msgs, size_t n,
                      std::vector<std::string>* errors) {
   auto chunk = std::make_shared<record_chunk>();

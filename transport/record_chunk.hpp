@@ -33,7 +33,7 @@ using chunk_ptr = std::shared_ptr<const record_chunk>;
 /// Builds a chunk from messages of one partition; takes ownership of
 /// `msgs[0..n)`. Messages with an error are not records: they are
 /// destroyed and their text is appended to `errors`.
-chunk_ptr make_chunk(const std::string& topic, int32_t partition,
+std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t partition,
                      rd_kafka_message_t** msgs, size_t n,
                      std::vector<std::string>* errors);
 

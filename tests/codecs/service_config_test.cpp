@@ -69,6 +69,17 @@ TEST(service_config, rejects_a_shared_consumer_group) {
   EXPECT_NE(cfg.err().message.find("already used"), std::string::npos);
 }
 
+TEST(service_config, passes_kafka_properties_through) {
+  auto cfg = parse_service_config(
+    R"({"kafka":{"session.timeout.ms":6000,"client.rack":"a","check.crcs":true}})",
+    now);
+  ASSERT_TRUE(cfg) << cfg.err().message;
+  EXPECT_EQ(cfg->kafka.at("session.timeout.ms"), "6000");
+  EXPECT_EQ(cfg->kafka.at("client.rack"), "a");
+  EXPECT_EQ(cfg->kafka.at("check.crcs"), "true");
+  EXPECT_FALSE(parse_service_config(R"({"kafka":{"x":[1]}})", now));
+}
+
 TEST(service_config, rejects_unknown_keys_and_bad_json) {
   EXPECT_FALSE(parse_service_config("{\"function\":{}}", now));
   EXPECT_FALSE(parse_service_config("{", now));

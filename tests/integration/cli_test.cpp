@@ -1,0 +1,165 @@
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integration/harness.hpp"
+
+using namespace kesm;
+using namespace kesm::test;
+
+namespace {
+
+/// `kesm` run as a child process with stdout (and optionally stderr) on a
+/// pipe. Killed on destruction if still running.
+struct child {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+
+  explicit child(std::vector<std::string> args, bool quiet_stderr = true) {
+    int fds[2];
+    if (pipe(fds) != 0)
+      return;
+    pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      if (quiet_stderr)
+        freopen("/dev/null", "w", stderr);
+      close(fds[0]);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(KESM_BINARY));
+      for (auto& a : args)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(KESM_BINARY, argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out = fdopen(fds[0], "r");
+  }
+
+  ~child() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (out != nullptr)
+      fclose(out);
+  }
+
+  std::string line() {
+    char buf[4096];
+    if (fgets(buf, sizeof(buf), out) == nullptr)
+      return {};
+    std::string s(buf);
+    if (!s.empty() && s.back() == '\n')
+      s.pop_back();
+    return s;
+  }
+
+  std::string rest() {
+    std::string all;
+    while (true) {
+      auto l = line();
+      if (l.empty() && feof(out))
+        return all;
+      all += l + "\n";
+    }
+  }
+
+  /// Sends `sig` and waits; returns the exit code (or 128+signal).
+  int stop(int sig) {
+    kill(pid, sig);
+    return wait();
+  }
+
+  int wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+
+std::string write_config(const std::string& name, const std::string& text) {
+  auto path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+} // namespace
+
+TEST(cli, dev_broker_prints_its_bootstrap_first_and_serves) {
+  child broker({"dev-broker", "--topic", "cli-topic:3"});
+  auto first = broker.line();
+  ASSERT_EQ(first.rfind("127.0.0.1:", 0), 0u) << first;
+  auto prod = transport::producer::connect(first);
+  ASSERT_TRUE(prod);
+  transport::outgoing_record r;
+  r.topic = "cli-topic";
+  r.partition = 2;
+  r.value = "x";
+  ASSERT_TRUE(prod->produce(r));
+  auto ok = prod->flush(10000);
+  EXPECT_TRUE(ok) << ok.err().message;
+  EXPECT_EQ(broker.stop(SIGTERM), 0);
+}
+
+TEST(cli, serve_rejects_a_bad_config_with_one_line) {
+  auto path = write_config("bad.json", R"({"functions":{},"mappings":[{}]})");
+  child serve({"serve", "--config", path}, false);
+  EXPECT_EQ(serve.wait(), 2);
+}
+
+TEST(cli, serve_survives_kill_9_without_skipping_a_record) {
+  test_cluster cluster;
+  cluster.create_topic("crash", 2);
+  for (int p = 0; p < 2; ++p)
+    cluster.produce("crash", p, 400);
+  scripted_function fn;
+  auto bootstrap = cluster.bootstrap();
+  auto path = write_config(
+    "crash.json",
+    R"({"kafka":{"session.timeout.ms":6000},"functions":{"fn":{"url":")" + fn.url()
+      + R"(","timeout_seconds":5}},"mappings":[{"FunctionName":"fn",)"
+        R"("Topics":["crash"],"StartingPosition":"TRIM_HORIZON",)"
+        R"("BatchSize":10,"MaximumBatchingWindowInSeconds":0,)"
+        R"("SelfManagedKafkaEventSourceConfig":{"ConsumerGroupId":"crash-g"},)"
+        R"("SelfManagedEventSource":{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":[")"
+      + bootstrap + R"("]}}}]})");
+  {
+    child serve({"serve", "--config", path});
+    ASSERT_TRUE(eventually([&] { return fn.delivered() >= 150; }));
+    EXPECT_EQ(serve.stop(SIGKILL), 128 + SIGKILL);
+  }
+  auto after_crash = fn.calls().size();
+  {
+    child serve({"serve", "--config", path});
+    ASSERT_TRUE(eventually(
+      [&] { return all_committed(cluster, "crash-g", "crash"); }));
+    EXPECT_EQ(serve.stop(SIGTERM), 0);
+  }
+  std::set<std::pair<int32_t, int64_t>> seen;
+  for (auto& pos : positions(fn.calls()))
+    seen.insert(pos);
+  for (int p = 0; p < 2; ++p)
+    for (int64_t o = 0; o < 400; ++o)
+      EXPECT_TRUE(seen.count({p, o})) << "skipped " << p << "@" << o;
+  auto calls = fn.calls();
+  std::vector<invocation> second(calls.begin() + static_cast<long>(after_crash),
+                                 calls.end());
+  EXPECT_TRUE(strictly_increasing(second));
+}
+
+TEST(cli, demo_runs_and_commits_everything) {
+  child demo({"demo", "--seconds", "3", "--rate", "500"});
+  auto text = demo.rest();
+  EXPECT_EQ(demo.wait(), 0);
+  EXPECT_NE(text.find("t=3s"), std::string::npos) << text;
+  EXPECT_NE(text.find("uncommitted after stop: 0"), std::string::npos) << text;
+}

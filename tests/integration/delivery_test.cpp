@@ -1,0 +1,82 @@
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "integration/harness.hpp"
+
+using namespace kesm;
+using namespace kesm::test;
+
+namespace {
+
+void expect_delivered_in_order(size_t pollers) {
+  test_cluster cluster;
+  cluster.create_topic("orders", 4);
+  for (int p = 0; p < 4; ++p)
+    cluster.produce("orders", p, 500);
+  scripted_function fn;
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "orders",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"BatchSize\":100,"
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  auto m = run.start(cfg, fn.url(), [&](actors::mapping_options& mo) {
+    mo.pollers = pollers;
+  });
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 2000; }));
+  ASSERT_TRUE(eventually(
+    [&] { return all_committed(cluster, cfg.consumer_group_id, "orders"); }));
+  auto calls = fn.calls();
+  // Every produced record exactly once (no failures, so no redelivery).
+  auto pos = positions(calls);
+  std::set<std::pair<int32_t, int64_t>> unique(pos.begin(), pos.end());
+  EXPECT_EQ(pos.size(), 2000u);
+  EXPECT_EQ(unique.size(), 2000u);
+  for (int p = 0; p < 4; ++p)
+    for (int64_t o = 0; o < 500; ++o)
+      EXPECT_TRUE(unique.count({p, o})) << p << "@" << o;
+  EXPECT_TRUE(strictly_increasing(calls));
+  for (auto& c : calls) {
+    EXPECT_EQ(c.event_source, "SelfManagedKafka");
+    EXPECT_LE(c.records.size(), 100u);
+  }
+  for (auto& p : cluster.offsets(cfg.consumer_group_id, "orders")) {
+    EXPECT_EQ(p.high, 500);
+    EXPECT_EQ(p.committed, 500);
+  }
+  auto st = run.status(m);
+  EXPECT_EQ(st.state, "Enabled");
+  EXPECT_EQ(st.last_processing_result, "OK");
+  EXPECT_EQ(st.completed_records, 2000u);
+}
+
+} // namespace
+
+TEST(delivery, delivers_every_record_in_order_and_commits_to_the_end) {
+  expect_delivered_in_order(1);
+}
+
+TEST(delivery, spreads_partitions_over_several_pollers) {
+  expect_delivered_in_order(3);
+}
+
+TEST(delivery, event_carries_key_value_headers_and_timestamp) {
+  test_cluster cluster;
+  cluster.create_topic("payloads", 1);
+  cluster.produce("payloads", 0, 3, "hello", 1600000000123);
+  scripted_function fn;
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "payloads");
+  run.start(cfg, fn.url());
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 3; }));
+  auto calls = fn.calls();
+  auto& r = calls.at(0).records.at(0);
+  EXPECT_EQ(r.topic, "payloads");
+  EXPECT_EQ(r.offset, 0);
+  EXPECT_EQ(r.key, std::optional<std::string>("k0"));
+  EXPECT_EQ(r.value, std::optional<std::string>("hello-0-0"));
+  EXPECT_EQ(r.timestamp, 1600000000123);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "h");
+  EXPECT_EQ(r.headers[0].second, std::string("\xc3\xab", 2));
+}
