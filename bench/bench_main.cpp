@@ -1,0 +1,168 @@
+#include "bench/bench_main.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <sys/utsname.h>
+
+#include "actors/atoms.hpp"
+#include "bench/children.hpp"
+#include "bench/report.hpp"
+#include "bench/runs.hpp"
+#include "transport/http_client.hpp"
+#include "transport/inprocess_target.hpp"
+#include "transport/log.hpp"
+
+namespace kesm::bench {
+
+namespace {
+
+/// Records a partition of the embedded broker holds for values of `bytes`:
+/// about 5 MB or 100,000 messages, with room to spare.
+uint64_t capacity(size_t bytes, int partitions) {
+  uint64_t per = std::min<uint64_t>(100000, (5u << 20) / (bytes + 64));
+  return per * 9 / 10 * static_cast<uint64_t>(partitions);
+}
+
+std::string machine() {
+  utsname u{};
+  uname(&u);
+  std::string cpu;
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  return std::string(u.sysname) + " " + u.release + ", "
+         + std::to_string(std::thread::hardware_concurrency()) + " cores, "
+         + cpu;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kesm-bench: kesm side by side with a raw librdkafka consumer"};
+  uint64_t records = 200000;
+  std::vector<size_t> value_sizes{100, 1000};
+  int partitions = 16, rounds = 3, rate = 5000, seconds = 20;
+  std::string json_path, only = "raw,in-process,http";
+  bool latency = false;
+  app.add_option("--records", records,
+                 "Records per value size (capped to what the embedded broker"
+                 " retains)")
+    ->capture_default_str();
+  app.add_option("--value-bytes", value_sizes, "Value sizes to measure")
+    ->capture_default_str();
+  app.add_option("--partitions", partitions, "Partitions of the topics")
+    ->check(CLI::Range(1, 256))
+    ->capture_default_str();
+  app.add_option("--rounds", rounds, "Rounds (runs alternate within each)")
+    ->check(CLI::Range(1, 100))
+    ->capture_default_str();
+  app.add_option("--runs", only, "Which runs: raw,in-process,http")
+    ->capture_default_str();
+  app.add_option("--json", json_path, "Also write the results as JSON here");
+  app.add_flag("--latency", latency,
+               "Latency mode: steady producer, window 0, percentiles");
+  app.add_option("--rate", rate, "Latency mode: records per second")
+    ->capture_default_str();
+  app.add_option("--seconds", seconds, "Latency mode: how long to produce")
+    ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  transport::set_log_level(transport::log_level::warning);
+  // Helpers first, while this process has a single thread.
+  std::vector<std::pair<std::string, int>> topics;
+  for (auto v : value_sizes)
+    topics.emplace_back("bench-" + std::to_string(v), partitions);
+  topics.emplace_back("bench-latency", partitions);
+  auto broker = fork_broker(topics);
+  auto fn = only.find("http") != std::string::npos ? fork_function_server()
+                                                   : child_process{};
+  if (!broker.ok()) {
+    std::cerr << "kesm-bench: the embedded broker did not start\n";
+    return 1;
+  }
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::kesm>();
+  caf::actor_system sys{cfg};
+  std::vector<run_result> runs;
+  std::vector<latency_result> lats;
+  if (latency) {
+    std::fprintf(stderr, "latency: %d records/s for %d s, %d partitions\n",
+                 rate, seconds, partitions);
+    lats.push_back(run_latency(sys, broker.first_line(), "bench-latency",
+                               partitions, rate, seconds));
+    auto& l = lats.back();
+    std::printf("latency at %d records/s (window 0): samples %llu, p50 %.3f ms,"
+                " p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
+                rate, static_cast<unsigned long long>(l.samples), l.p50, l.p99,
+                l.p999, l.max);
+  } else {
+    auto http = std::make_shared<transport::http_client>();
+    auto noop = std::make_shared<transport::inprocess_target>(
+      "noop", [](const std::string&) {
+        transport::invocation_result r;
+        r.status = 200;
+        return r;
+      });
+    auto http_fn = std::make_shared<transport::http_target>(
+      http, fn.first_line(), 60);
+    for (auto v : value_sizes) {
+      dataset ds;
+      ds.bootstrap = broker.first_line();
+      ds.topic = "bench-" + std::to_string(v);
+      ds.partitions = partitions;
+      ds.value_bytes = v;
+      ds.records = std::min(records, capacity(v, partitions));
+      if (ds.records < records)
+        std::fprintf(stderr,
+                     "%zu-byte values: %llu records (the embedded broker keeps"
+                     " about 5 MB a partition)\n",
+                     v, static_cast<unsigned long long>(ds.records));
+      if (!load(ds)) {
+        std::cerr << "kesm-bench: loading " << ds.topic << " failed\n";
+        return 1;
+      }
+      for (int round = 1; round <= rounds; ++round) {
+        auto note = [&](const run_result& r) {
+          std::fprintf(stderr,
+                       "round %d/%d %5zu B %-16s %9.0f records/s  %6.2f CPU s/M"
+                       "  %5.0f MB RSS\n",
+                       round, rounds, v, r.name.c_str(), r.records_per_s(),
+                       r.cpu_per_million(), r.rss_mb);
+          runs.push_back(r);
+          runs.back().round = round;
+        };
+        if (only.find("raw") != std::string::npos)
+          note(run_raw(ds));
+        if (only.find("in-process") != std::string::npos)
+          note(run_kesm(sys, ds, "kesm/in-process", noop));
+        if (only.find("http") != std::string::npos && fn.ok())
+          note(run_kesm(sys, ds, "kesm/http", http_fn));
+      }
+    }
+    auto sums = summarize(runs);
+    std::printf("\n%s", table(sums).c_str());
+    if (!json_path.empty()) {
+      std::ofstream(json_path) << to_json(runs, sums, lats, machine());
+      std::fprintf(stderr, "wrote %s\n", json_path.c_str());
+    }
+    for (auto& r : runs)
+      if (r.records == 0) {
+        std::cerr << "kesm-bench: a run did not finish (see above)\n";
+        return 1;
+      }
+    return 0;
+  }
+  if (!json_path.empty())
+    std::ofstream(json_path) << to_json(runs, {}, lats, machine());
+  return lats.back().samples > 0 ? 0 : 1;
+}
+
+} // namespace kesm::bench

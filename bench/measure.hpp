@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace kesm::bench {
+
+/// Process CPU time (user + system) in seconds, from getrusage.
+double cpu_seconds();
+
+/// Resets the process's peak RSS (Linux `clear_refs` 5); false if refused.
+bool reset_peak_rss();
+
+/// Peak RSS since the last reset, in MB (VmHWM).
+double peak_rss_mb();
+
+/// Monotonic seconds.
+double now_seconds();
+
+/// What one measured run produced.
+struct run_result {
+  std::string name; // raw, kesm/in-process, kesm/http
+  size_t value_bytes = 0;
+  int round = 0;
+  uint64_t records = 0;
+  uint64_t bytes = 0; // key + value + header bytes consumed
+  double seconds = 0;
+  double cpu = 0;
+  double rss_mb = 0;
+  uint64_t invocations = 0;
+
+  double records_per_s() const {
+    return seconds > 0 ? static_cast<double>(records) / seconds : 0;
+  }
+  double mb_per_s() const {
+    return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0;
+  }
+  double cpu_per_million() const {
+    return records > 0 ? cpu * 1e6 / static_cast<double>(records) : 0;
+  }
+};
+
+} // namespace kesm::bench

@@ -1,0 +1,122 @@
+#include "bench/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace kesm::bench {
+
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  auto n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), f, v);
+  return buf;
+}
+
+} // namespace
+
+std::vector<summary> summarize(const std::vector<run_result>& runs) {
+  std::map<std::pair<size_t, std::string>, std::vector<const run_result*>> by;
+  std::vector<std::pair<size_t, std::string>> order;
+  for (auto& r : runs) {
+    auto key = std::make_pair(r.value_bytes, r.name);
+    if (!by.count(key))
+      order.push_back(key);
+    by[key].push_back(&r);
+  }
+  std::vector<summary> out;
+  for (auto& key : order) {
+    auto& rs = by[key];
+    summary s;
+    s.name = key.second;
+    s.value_bytes = key.first;
+    s.rounds = static_cast<int>(rs.size());
+    std::vector<double> a, b, c, d;
+    for (auto* r : rs) {
+      a.push_back(r->records_per_s());
+      b.push_back(r->mb_per_s());
+      c.push_back(r->cpu_per_million());
+      d.push_back(r->rss_mb);
+    }
+    s.records_per_s = median(a);
+    s.mb_per_s = median(b);
+    s.cpu_per_million = median(c);
+    s.rss_mb = median(d);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string table(const std::vector<summary>& sums) {
+  std::string t = "| value B | run | records/s | MB/s | CPU s / M records | "
+                  "peak RSS MB | records/s vs raw | CPU vs raw |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|\n";
+  for (auto& s : sums) {
+    const summary* raw = nullptr;
+    for (auto& r : sums)
+      if (r.name == "raw" && r.value_bytes == s.value_bytes)
+        raw = &r;
+    std::string ratio = "", cpu = "";
+    if (raw != nullptr && s.name != "raw" && raw->records_per_s > 0) {
+      ratio = fmt("%.2f x", s.records_per_s / raw->records_per_s);
+      cpu = fmt("%.2f x", s.cpu_per_million / raw->cpu_per_million);
+    }
+    t += "| " + std::to_string(s.value_bytes) + " | " + s.name + " | "
+         + fmt("%.0f", s.records_per_s) + " | " + fmt("%.1f", s.mb_per_s)
+         + " | " + fmt("%.2f", s.cpu_per_million) + " | "
+         + fmt("%.0f", s.rss_mb) + " | " + ratio + " | " + cpu + " |\n";
+  }
+  return t;
+}
+
+std::string to_json(const std::vector<run_result>& runs,
+                    const std::vector<summary>& sums,
+                    const std::vector<latency_result>& latencies,
+                    const std::string& machine) {
+  std::string j = "{\"machine\":\"" + machine + "\",\"runs\":[";
+  for (size_t i = 0; i < runs.size(); ++i) {
+    auto& r = runs[i];
+    j += (i ? "," : "") + std::string("{\"name\":\"") + r.name
+         + "\",\"value_bytes\":" + std::to_string(r.value_bytes)
+         + ",\"round\":" + std::to_string(r.round)
+         + ",\"records\":" + std::to_string(r.records)
+         + ",\"seconds\":" + fmt("%.4f", r.seconds)
+         + ",\"cpu_seconds\":" + fmt("%.4f", r.cpu)
+         + ",\"records_per_s\":" + fmt("%.1f", r.records_per_s())
+         + ",\"mb_per_s\":" + fmt("%.2f", r.mb_per_s())
+         + ",\"cpu_s_per_million\":" + fmt("%.3f", r.cpu_per_million())
+         + ",\"peak_rss_mb\":" + fmt("%.1f", r.rss_mb)
+         + ",\"invocations\":" + std::to_string(r.invocations) + "}";
+  }
+  j += "],\"medians\":[";
+  for (size_t i = 0; i < sums.size(); ++i) {
+    auto& s = sums[i];
+    j += (i ? "," : "") + std::string("{\"name\":\"") + s.name
+         + "\",\"value_bytes\":" + std::to_string(s.value_bytes)
+         + ",\"records_per_s\":" + fmt("%.1f", s.records_per_s)
+         + ",\"mb_per_s\":" + fmt("%.2f", s.mb_per_s)
+         + ",\"cpu_s_per_million\":" + fmt("%.3f", s.cpu_per_million)
+         + ",\"peak_rss_mb\":" + fmt("%.1f", s.rss_mb) + "}";
+  }
+  j += "],\"latency\":[";
+  for (size_t i = 0; i < latencies.size(); ++i) {
+    auto& l = latencies[i];
+    j += (i ? "," : "") + std::string("{\"rate\":") + fmt("%.0f", l.rate)
+         + ",\"samples\":" + std::to_string(l.samples)
+         + ",\"p50_ms\":" + fmt("%.3f", l.p50) + ",\"p99_ms\":"
+         + fmt("%.3f", l.p99) + ",\"p999_ms\":" + fmt("%.3f", l.p999)
+         + ",\"max_ms\":" + fmt("%.3f", l.max) + "}";
+  }
+  return j + "]}\n";
+}
+
+} // namespace kesm::bench

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/measure.hpp"
+#include "bench/runs.hpp"
+
+namespace kesm::bench {
+
+/// The median of each figure over the rounds of one (name, value size).
+struct summary {
+  std::string name;
+  size_t value_bytes = 0;
+  int rounds = 0;
+  double records_per_s = 0;
+  double mb_per_s = 0;
+  double cpu_per_million = 0;
+  double rss_mb = 0;
+};
+
+std::vector<summary> summarize(const std::vector<run_result>& runs);
+
+/// The table of medians with kesm/raw ratios, as printed on stdout.
+std::string table(const std::vector<summary>& sums);
+
+/// Every run and every median as JSON (`--json`).
+std::string to_json(const std::vector<run_result>& runs,
+                    const std::vector<summary>& sums,
+                    const std::vector<latency_result>& latencies,
+                    const std::string& machine);
+
+} // namespace kesm::bench

@@ -1,0 +1,291 @@
+#include "bench/runs.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <simdjson.h>
+
+#include "actors/supervisor.hpp"
+#include "codecs/base64.hpp"
+#include "transport/inprocess_target.hpp"
+#include "transport/offset_inspector.hpp"
+#include "transport/producer.hpp"
+
+namespace kesm::bench {
+
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+codecs::mapping_config bench_mapping(const std::string& bootstrap,
+                                     const std::string& topic,
+                                     int batch_size) {
+  auto first = bootstrap.substr(0, bootstrap.find(','));
+  auto doc = "{\"FunctionName\":\"bench\",\"Topics\":[\"" + topic
+             + "\"],\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":"
+             + std::to_string(batch_size)
+             + ",\"MaximumBatchingWindowInSeconds\":0,"
+               "\"SelfManagedEventSource\":{\"Endpoints\":{"
+               "\"KAFKA_BOOTSTRAP_SERVERS\":[\""
+             + first + "\"]}}}";
+  return *codecs::parse_mapping(doc, {}, "", wall_ms());
+}
+
+actors::mapping_status status_of(caf::actor_system& sys, caf::actor m) {
+  caf::scoped_actor self{sys};
+  actors::mapping_status st;
+  self->request(m, std::chrono::seconds(5), actors::status_atom_v)
+    .receive([&](const actors::mapping_status& s) { st = s; },
+             [](const caf::error&) {});
+  return st;
+}
+
+void stop(caf::actor_system& sys, caf::actor m) {
+  caf::scoped_actor self{sys};
+  self->monitor(m);
+  caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {});
+}
+
+} // namespace
+
+bool load(dataset& ds) {
+  auto prod = transport::producer::connect(
+    ds.bootstrap, {{"linger.ms", "20"}, {"batch.num.messages", "10000"}});
+  if (!prod)
+    return false;
+  std::string value(ds.value_bytes, 'v');
+  ds.bytes = 0;
+  transport::outgoing_record r;
+  r.topic = ds.topic;
+  r.headers = {{"source", "kesm-bench"}, {"trace", "0123456789abcdef"}};
+  for (uint64_t i = 0; i < ds.records; ++i) {
+    r.partition = static_cast<int32_t>(i % static_cast<uint64_t>(ds.partitions));
+    r.key = "key-" + std::to_string(i);
+    char seq[24];
+    auto len = std::snprintf(seq, sizeof(seq), "%011llu",
+                             static_cast<unsigned long long>(i));
+    std::memcpy(value.data(), seq,
+                std::min(value.size(), static_cast<size_t>(len)));
+    r.value = value;
+    if (!prod->produce(r))
+      return false;
+    ds.bytes += r.key->size() + value.size() + 6 + 16;
+    if (i % 20000 == 0) {
+      std::fprintf(stderr, "\rloading %s: %llu/%llu records", ds.topic.c_str(),
+                   static_cast<unsigned long long>(i),
+                   static_cast<unsigned long long>(ds.records));
+      prod->poll();
+    }
+  }
+  bool ok = static_cast<bool>(prod->flush(60000));
+  std::fprintf(stderr, "\rloaded %s: %llu records%20s\n", ds.topic.c_str(),
+               static_cast<unsigned long long>(ds.records), "");
+  return ok;
+}
+
+run_result run_raw(const dataset& ds) {
+  run_result res;
+  res.name = "raw";
+  res.value_bytes = ds.value_bytes;
+  auto rk = transport::make_client(
+    RD_KAFKA_CONSUMER,
+    transport::kafka_props{{"bootstrap.servers", ds.bootstrap},
+                           {"group.id", "raw-" + codecs::make_uuid()},
+                           {"enable.auto.commit", "false"},
+                           {"enable.partition.eof", "false"},
+                           // as kesm's consumer: the embedded broker holds
+                           // an empty fetch for the full wait
+                           {"fetch.wait.max.ms", "100"},
+                           {"log_level", "3"}});
+  if (!rk)
+    return res;
+  reset_peak_rss();
+  auto cpu0 = cpu_seconds();
+  auto t0 = now_seconds();
+  transport::tpl_ptr list{rd_kafka_topic_partition_list_new(ds.partitions)};
+  for (int p = 0; p < ds.partitions; ++p)
+    rd_kafka_topic_partition_list_add(list.get(), ds.topic.c_str(), p)->offset
+      = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk->get(), list.get());
+  uint64_t sum = 0;
+  while (res.records < ds.records && now_seconds() - t0 < 600) {
+    auto* msg = rd_kafka_consumer_poll(rk->get(), 100);
+    if (msg == nullptr)
+      continue;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++res.records;
+      if (msg->len > 0)
+        sum += static_cast<const uint8_t*>(msg->payload)[msg->len - 1];
+      res.bytes += msg->len + msg->key_len + 22;
+    }
+    rd_kafka_message_destroy(msg);
+  }
+  res.seconds = now_seconds() - t0;
+  res.cpu = cpu_seconds() - cpu0;
+  res.rss_mb = peak_rss_mb();
+  rd_kafka_consumer_close(rk->get());
+  if (sum == 42) // keep the payload touch from being optimized away
+    std::fprintf(stderr, " ");
+  return res;
+}
+
+run_result run_kesm(caf::actor_system& sys, const dataset& ds,
+                    const std::string& name,
+                    transport::function_target_ptr target) {
+  run_result res;
+  res.name = name;
+  res.value_bytes = ds.value_bytes;
+  actors::mapping_options mo;
+  mo.config = bench_mapping(ds.bootstrap, ds.topic, 1000);
+  mo.target = std::move(target);
+  auto group = mo.config.consumer_group_id;
+  auto m = actors::spawn_mapping(sys, std::move(mo));
+  // The embedded broker delays a group's first join by 3 s: not counted.
+  auto deadline = now_seconds() + 60;
+  while (status_of(sys, m).assigned.size()
+           < static_cast<size_t>(ds.partitions)
+         && now_seconds() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  reset_peak_rss();
+  auto cpu0 = cpu_seconds();
+  auto t0 = now_seconds();
+  actors::mapping_status st;
+  while (now_seconds() - t0 < 600) {
+    st = status_of(sys, m);
+    if (st.completed_records >= ds.records)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  stop(sys, m); // commits synchronously
+  res.seconds = now_seconds() - t0;
+  res.cpu = cpu_seconds() - cpu0;
+  res.rss_mb = peak_rss_mb();
+  res.records = st.completed_records;
+  res.bytes = ds.bytes * res.records / std::max<uint64_t>(ds.records, 1);
+  res.invocations = st.invocations;
+  auto insp = transport::offset_inspector::connect(ds.bootstrap, group);
+  if (insp) {
+    auto offs = insp->query(ds.topic);
+    if (offs)
+      for (auto& p : *offs)
+        if (p.committed != p.high) {
+          std::fprintf(stderr, "%s: partition %d committed %lld of %lld\n",
+                       name.c_str(), p.partition,
+                       static_cast<long long>(p.committed),
+                       static_cast<long long>(p.high));
+          res.records = 0; // not all committed: the run does not count
+        }
+  }
+  return res;
+}
+
+latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
+                           const std::string& topic, int partitions, int rate,
+                           int seconds) {
+  std::mutex mtx;
+  std::vector<double> samples;
+  samples.reserve(static_cast<size_t>(rate) * static_cast<size_t>(seconds));
+  auto target = std::make_shared<transport::inprocess_target>(
+    "latency", [&](const std::string& event) {
+      auto now = steady_ns();
+      thread_local simdjson::dom::parser parser;
+      thread_local std::string raw;
+      simdjson::dom::object records;
+      transport::invocation_result r;
+      r.status = 200;
+      if (parser.parse(event).get_object()["records"].get(records))
+        return r;
+      std::vector<double> local;
+      for (auto [key, list] : records)
+        for (auto rec : simdjson::dom::array(list)) {
+          std::string_view v;
+          if (rec["value"].get_string().get(v)
+              || !codecs::base64_decode(v.data(), v.size(), raw)
+              || raw.size() < 20)
+            continue;
+          auto sent = std::stoll(raw.substr(0, 20));
+          local.push_back(static_cast<double>(now - sent) / 1e6);
+        }
+      std::lock_guard<std::mutex> guard{mtx};
+      samples.insert(samples.end(), local.begin(), local.end());
+      return r;
+    });
+  actors::mapping_options mo;
+  mo.config = bench_mapping(bootstrap, topic, 1000);
+  mo.target = target;
+  mo.kafka["fetch.wait.max.ms"] = "5";
+  auto m = actors::spawn_mapping(sys, std::move(mo));
+  while (status_of(sys, m).assigned.size() < static_cast<size_t>(partitions))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto prod = transport::producer::connect(bootstrap, {{"linger.ms", "0"}});
+  latency_result res;
+  res.rate = rate;
+  if (!prod)
+    return res;
+  transport::outgoing_record r;
+  r.topic = topic;
+  r.key = "k";
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t sent = 0, total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
+  while (sent < total) {
+    auto due = static_cast<uint64_t>(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+      * rate);
+    for (; sent < std::min(due, total); ++sent) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%020lld",
+                    static_cast<long long>(steady_ns()));
+      r.value = std::string(buf) + std::string(80, 'x');
+      (void) prod->produce(r);
+    }
+    prod->poll();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (sent % static_cast<uint64_t>(rate) == 0)
+      std::fprintf(stderr, "\rlatency: %llu/%llu records",
+                   static_cast<unsigned long long>(sent),
+                   static_cast<unsigned long long>(total));
+  }
+  (void) prod->flush(10000);
+  auto deadline = now_seconds() + 30;
+  while (now_seconds() < deadline) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (samples.size() >= total)
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop(sys, m);
+  std::fprintf(stderr, "\n");
+  std::lock_guard<std::mutex> guard{mtx};
+  std::sort(samples.begin(), samples.end());
+  res.samples = samples.size();
+  if (samples.empty())
+    return res;
+  auto pct = [&](double q) {
+    auto i = static_cast<size_t>(q * static_cast<double>(samples.size() - 1));
+    return samples[i];
+  };
+  res.p50 = pct(0.5);
+  res.p99 = pct(0.99);
+  res.p999 = pct(0.999);
+  res.max = samples.back();
+  return res;
+}
+
+} // namespace kesm::bench

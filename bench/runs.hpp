@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bench/measure.hpp"
+#include "transport/function_target.hpp"
+
+namespace kesm::bench {
+
+/// Where the data of one value size lives.
+struct dataset {
+  std::string bootstrap;
+  std::string topic;
+  int partitions = 16;
+  uint64_t records = 0;
+  size_t value_bytes = 100;
+  uint64_t bytes = 0; // key + value + header bytes loaded
+};
+
+/// Produces `ds.records` records (keys, two headers) round-robin over the
+/// partitions, with a progress line on stderr; fills `ds.bytes`.
+bool load(dataset& ds);
+
+/// A plain librdkafka consumer: its own group, every partition assigned
+/// from the beginning, consumed to the end, touching each payload.
+run_result run_raw(const dataset& ds);
+
+/// One kesm mapping (BatchSize 1000, window 0, TRIM_HORIZON, fresh group)
+/// to `target`, timed from the assignment until every record is committed
+/// and the mapping has stopped.
+run_result run_kesm(caf::actor_system& sys, const dataset& ds,
+                    const std::string& name,
+                    transport::function_target_ptr target);
+
+/// Latency percentiles of one latency run, in milliseconds.
+struct latency_result {
+  uint64_t samples = 0;
+  double p50 = 0, p99 = 0, p999 = 0, max = 0;
+  double rate = 0;
+};
+
+/// Produces `rate` records/s for `seconds` into `topic` (window 0 mapping,
+/// in-process handler) and measures produce-to-handler latency.
+latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
+                           const std::string& topic, int partitions, int rate,
+                           int seconds);
+
+} // namespace kesm::bench
