@@ -81,7 +81,22 @@ int main(int argc, char** argv) {
   for (auto v : value_sizes)
     topics.emplace_back("bench-" + std::to_string(v), partitions);
   topics.emplace_back("bench-latency", partitions);
-  auto broker = fork_broker(topics);
+  std::vector<dataset> data;
+  if (!latency)
+    for (auto v : value_sizes) {
+      dataset ds;
+      ds.topic = "bench-" + std::to_string(v);
+      ds.partitions = partitions;
+      ds.value_bytes = v;
+      ds.records = std::min(records, capacity(v, partitions));
+      if (ds.records < records)
+        std::fprintf(stderr,
+                     "%zu-byte values: %llu records (the embedded broker keeps"
+                     " about 5 MB a partition)\n",
+                     v, static_cast<unsigned long long>(ds.records));
+      data.push_back(ds);
+    }
+  auto broker = fork_broker(topics, data);
   auto fn = only.find("http") != std::string::npos ? fork_function_server()
                                                    : child_process{};
   if (!broker.ok()) {
@@ -113,22 +128,9 @@ int main(int argc, char** argv) {
       });
     auto http_fn = std::make_shared<transport::http_target>(
       http, fn.first_line(), 60);
-    for (auto v : value_sizes) {
-      dataset ds;
+    for (auto& ds : data) {
+      auto v = ds.value_bytes;
       ds.bootstrap = broker.first_line();
-      ds.topic = "bench-" + std::to_string(v);
-      ds.partitions = partitions;
-      ds.value_bytes = v;
-      ds.records = std::min(records, capacity(v, partitions));
-      if (ds.records < records)
-        std::fprintf(stderr,
-                     "%zu-byte values: %llu records (the embedded broker keeps"
-                     " about 5 MB a partition)\n",
-                     v, static_cast<unsigned long long>(ds.records));
-      if (!load(ds)) {
-        std::cerr << "kesm-bench: loading " << ds.topic << " failed\n";
-        return 1;
-      }
       for (int round = 1; round <= rounds; ++round) {
         auto note = [&](const run_result& r) {
           std::fprintf(stderr,

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/runs.hpp"
 #include "transport/embedded_broker.hpp"
 #include "transport/function_server.hpp"
 
@@ -66,7 +67,10 @@ child_process::~child_process() {
 }
 
 child_process
-fork_broker(const std::vector<std::pair<std::string, int>>& topics) {
+fork_broker(const std::vector<std::pair<std::string, int>>& topics,
+            std::vector<dataset>& data) {
+  for (auto& ds : data)
+    ds.bytes = loaded_bytes(ds);
   return spawn([&](int fd) {
     auto broker = transport::embedded_broker::start(1);
     if (!broker)
@@ -74,6 +78,11 @@ fork_broker(const std::vector<std::pair<std::string, int>>& topics) {
     for (auto& [name, parts] : topics)
       if (!broker->create_topic(name, parts))
         _exit(1);
+    for (auto& ds : data) {
+      ds.bootstrap = broker->bootstrap();
+      if (!load(ds))
+        _exit(1);
+    }
     say(fd, broker->bootstrap());
     wait_forever();
   });

@@ -38,8 +38,13 @@ private:
   std::string first_line_;
 };
 
-/// Forks the embedded broker (one broker) with `topics` (name, partitions).
-child_process fork_broker(const std::vector<std::pair<std::string, int>>& topics);
+struct dataset;
+
+/// Forks the embedded broker (one broker) with `topics` (name, partitions)
+/// and loads `data` into it from the same child process, so neither the
+/// broker's nor the loader's CPU and memory count against the consumers.
+child_process fork_broker(const std::vector<std::pair<std::string, int>>& topics,
+                          std::vector<dataset>& data);
 
 /// Forks the bench's HTTP function: keep-alive, parses each event with
 /// simdjson, answers `{}`.

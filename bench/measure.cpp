@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include <mimalloc.h>
 #include <sys/resource.h>
 
 namespace kesm::bench {
@@ -18,6 +19,8 @@ double cpu_seconds() {
 }
 
 bool reset_peak_rss() {
+  // Give freed pages back first, so the peak starts from live memory.
+  mi_collect(true);
   std::ofstream f("/proc/self/clear_refs");
   f << "5";
   return static_cast<bool>(f);

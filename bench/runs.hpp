@@ -22,8 +22,11 @@ struct dataset {
 };
 
 /// Produces `ds.records` records (keys, two headers) round-robin over the
-/// partitions, with a progress line on stderr; fills `ds.bytes`.
+/// partitions, with a progress line on stderr.
 bool load(dataset& ds);
+
+/// Key + value + header bytes that `load` writes for `ds`.
+uint64_t loaded_bytes(const dataset& ds);
 
 /// A plain librdkafka consumer: its own group, every partition assigned
 /// from the beginning, consumed to the end, touching each payload.
