@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "actors/handoff.hpp"
+
 namespace kesm::actors {
 
 namespace {
@@ -95,6 +97,7 @@ void cut(self_ptr self) {
   st.writer->write(*payload, slices.data(), slices.size());
   b->payload = std::move(payload);
   ++st.in_flight;
+  handoff_send(b.get());
   self->send(st.invoker, batch_ptr{std::move(b)});
 }
 
@@ -168,6 +171,7 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
     },
     [=](revoke_atom, int32_t partition) { self->state.parts.erase(partition); },
     [=](const transport::chunk_ptr& chunk) {
+      handoff_receive(chunk.get());
       auto i = self->state.parts.find(chunk->partition);
       if (i == self->state.parts.end() || chunk->records.empty())
         return; // revoked meanwhile: the next owner reads these again
@@ -181,6 +185,7 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
       dispatch(self);
     },
     [=](done_atom, const batch_ptr& b) {
+      handoff_receive(b.get());
       auto& st = self->state;
       if (st.in_flight > 0)
         --st.in_flight;

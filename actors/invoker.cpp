@@ -1,5 +1,7 @@
 #include "actors/invoker.hpp"
 
+#include "actors/handoff.hpp"
+
 namespace kesm::actors {
 
 namespace {
@@ -22,6 +24,7 @@ void pump(self_ptr self) {
     auto start = now_us();
     st.target->invoke(b->payload,
                       [hdl, b, start](transport::invocation_result res) {
+                        handoff_send(b.get());
                         caf::anon_send(hdl, result_atom_v, b, std::move(res),
                                        start);
                       });
@@ -58,15 +61,18 @@ caf::behavior invoker(caf::stateful_actor<invoker_state>* self,
   st.max_concurrency = max_concurrency;
   return {
     [=](const batch_ptr& b) {
+      handoff_receive(b.get());
       self->state.queue.push_back(b);
       pump(self);
     },
     [=](result_atom, const batch_ptr& b,
         const transport::invocation_result& res, int64_t start) {
+      handoff_receive(b.get());
       auto& st = self->state;
       --st.in_flight;
       auto out = classify(res);
       out.micros = now_us() - start;
+      handoff_send(b.get());
       self->send(st.supervisor, outcome_atom_v, b, std::move(out));
       pump(self);
     },

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "actors/handoff.hpp"
+
 namespace kesm::actors {
 
 namespace {
@@ -57,6 +59,7 @@ void drain(self_ptr self) {
   if (!chunk->records.empty()) {
     st.outstanding_records += chunk->records.size();
     st.outstanding_bytes += chunk->bytes;
+    handoff_send(chunk.get());
     self->send(st.batcher, transport::chunk_ptr{std::move(chunk)});
   }
   if (static_cast<size_t>(n) == want)

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "actors/batcher.hpp"
+#include "actors/handoff.hpp"
 #include "actors/invoker.hpp"
 #include "actors/wake_signal.hpp"
 #include "transport/log.hpp"
@@ -443,6 +444,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         self->delayed_send(self, std::chrono::milliseconds(250), tick_atom_v);
     },
     [=](outcome_atom, const batch_ptr& b, const outcome& out) {
+      handoff_receive(b.get());
       auto& st = self->state;
       ++st.status.invocations;
       st.status.invoked_records += b->record_count();
@@ -452,6 +454,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         st.status.batches_in_retry = st.retries.size();
         st.store(*b);
         st.set_result("OK");
+        handoff_send(b.get());
         self->send(batcher, done_atom_v, b);
         return;
       }
@@ -465,6 +468,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         // records stay uncommitted and are delivered again later.
         st.retries.erase(b.get());
         st.status.batches_in_retry = st.retries.size();
+        handoff_send(b.get());
         self->send(batcher, done_atom_v, b);
         return;
       }
@@ -473,6 +477,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                                                    : ++info.attempts;
       auto delay = st.opts.retry_backoff.delay(n, st.rng);
       st.status.batches_in_retry = st.retries.size();
+      handoff_send(b.get());
       self->delayed_send(st.invokers[b->poller], delay, b);
     },
     [=](skipped_atom, int32_t partition, uint64_t generation, int64_t next) {

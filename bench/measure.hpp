@@ -24,7 +24,11 @@ struct run_result {
   int round = 0;
   uint64_t records = 0;
   uint64_t bytes = 0; // key + value + header bytes consumed
+  /// From the first record received to the last one done (committed, for
+  /// kesm): the steady-state window that records/s is computed over.
   double seconds = 0;
+  /// From the start (assign, or the group's assignment) to the first record.
+  double startup = 0;
   double cpu = 0;
   double rss_mb = 0;
   uint64_t invocations = 0;

@@ -90,6 +90,7 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"round\":" + std::to_string(r.round)
          + ",\"records\":" + std::to_string(r.records)
          + ",\"seconds\":" + fmt("%.4f", r.seconds)
+         + ",\"startup_seconds\":" + fmt("%.4f", r.startup)
          + ",\"cpu_seconds\":" + fmt("%.4f", r.cpu)
          + ",\"records_per_s\":" + fmt("%.1f", r.records_per_s())
          + ",\"mb_per_s\":" + fmt("%.2f", r.mb_per_s())

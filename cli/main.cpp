@@ -1,12 +1,18 @@
 #include <CLI/CLI.hpp>
 
+#include "bench/bench_main.hpp"
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 
 int main(int argc, char** argv) {
+  // `kesm bench ...` is kesm-bench (bench/README.md); it forks its helper
+  // processes before any thread starts, so it goes first.
+  if (argc > 1 && std::string(argv[1]) == "bench")
+    return kesm::bench::main(argc - 1, argv + 1);
   kesm::cli::block_stop_signals();
   CLI::App app{"kesm: a Lambda-compatible Kafka event source mapping runtime"};
   app.require_subcommand(1);
+  app.footer("kesm bench --help: the benchmark harness (kesm-bench)");
 
   kesm::cli::dev_broker_options broker;
   auto* dev = app.add_subcommand(

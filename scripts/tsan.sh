@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-KESM_BUILD_DIR=build-tsan bash scripts/build.sh -DKESM_TSAN=ON -DKESM_BENCH=OFF
+KESM_BUILD_DIR=build-tsan bash scripts/build.sh -DKESM_TSAN=ON
 export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp"
 cd build-tsan
 ctest --output-on-failure --timeout 900
