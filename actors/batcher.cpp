@@ -10,12 +10,9 @@ namespace {
 
 using self_ptr = caf::stateful_actor<batcher_state>*;
 
-size_t record_cost(const transport::record_chunk& c,
-                   const codecs::record_view& r) {
-  return codecs::event_writer::record_size(c.topic, c.partition, r) + 1;
-}
 
-/// Takes up to `max_count` records of `p` within `budget` bytes into `b`.
+/// Takes up to `max_count` records of `p` within `budget` bytes into `b`;
+/// `budget` shrinks by what they cost (their partition's overhead included).
 void take(batcher_state::partition& p, batch& b, size_t max_count,
           size_t& budget) {
   auto& st_first = p.pending.front();
@@ -34,7 +31,7 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
     auto& sp = p.pending.front();
     const auto& c = *sp.chunk;
     auto& r = c.records[sp.next];
-    size_t cost = record_cost(c, r);
+    size_t cost = p.fixed_cost + c.costs[sp.next];
     // The first record of a batch always goes: a record too big for any
     // event must still leave the partition (the supervisor decides).
     if (cost > budget && !(first_of_batch && b.records.empty()))
@@ -178,8 +175,11 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
       auto& p = i->second;
       if (p.pending_count == 0)
         p.oldest = self->clock().now();
-      for (auto& r : chunk->records)
-        p.pending_cost += record_cost(*chunk, r);
+      if (p.fixed_cost == 0)
+        p.fixed_cost = codecs::event_writer::record_fixed_size(
+          chunk->topic, chunk->partition);
+      for (auto c : chunk->costs)
+        p.pending_cost += p.fixed_cost + c;
       p.pending_count += chunk->records.size();
       p.pending.push_back(batcher_state::span{chunk, 0});
       dispatch(self);

@@ -41,6 +41,8 @@ struct batcher_state {
     size_t pending_cost = 0;
     caf::actor_clock::time_point oldest;
     bool in_flight = false;
+    /// `event_writer::record_fixed_size` of this partition, once known.
+    size_t fixed_cost = 0;
   };
 
   batcher_config cfg;

@@ -1,6 +1,7 @@
 #include "codecs/base64.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace kesm::codecs {
 
@@ -23,6 +24,19 @@ int decode_char(char c) noexcept {
   return -1;
 }
 
+/// Two output characters for every 12-bit group: one lookup per 12 bits.
+struct pair_table {
+  char pairs[4096][2];
+  pair_table() {
+    for (int i = 0; i < 4096; ++i) {
+      pairs[i][0] = alphabet[i >> 6];
+      pairs[i][1] = alphabet[i & 63];
+    }
+  }
+};
+
+const pair_table table;
+
 } // namespace
 
 char* base64_encode(const void* data, size_t n, char* out) noexcept {
@@ -31,10 +45,8 @@ char* base64_encode(const void* data, size_t n, char* out) noexcept {
   for (; i + 3 <= n; i += 3) {
     uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8)
                  | uint32_t{in[i + 2]};
-    out[0] = alphabet[(v >> 18) & 63];
-    out[1] = alphabet[(v >> 12) & 63];
-    out[2] = alphabet[(v >> 6) & 63];
-    out[3] = alphabet[v & 63];
+    std::memcpy(out, table.pairs[v >> 12], 2);
+    std::memcpy(out + 2, table.pairs[v & 0xFFF], 2);
     out += 4;
   }
   if (size_t rest = n - i; rest > 0) {

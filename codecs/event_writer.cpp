@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include "codecs/base64.hpp"
 
@@ -27,9 +28,19 @@ struct signed_byte_table {
 const signed_byte_table bytes_table;
 
 size_t digits(int64_t v) {
-  char buf[24];
-  return static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr
-                             - buf);
+  size_t n = 1;
+  uint64_t u;
+  if (v < 0) {
+    ++n;
+    u = static_cast<uint64_t>(-(v + 1)) + 1;
+  } else {
+    u = static_cast<uint64_t>(v);
+  }
+  while (u >= 10) {
+    u /= 10;
+    ++n;
+  }
+  return n;
 }
 
 void append_int(std::string& out, int64_t v) {
@@ -52,17 +63,6 @@ size_t json_string_size(std::string_view s) {
   return n;
 }
 
-void append_signed_bytes(std::string& out, const void* data, size_t n) {
-  out.push_back('[');
-  auto p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0)
-      out.push_back(',');
-    out.append(bytes_table.text[p[i]].data(), bytes_table.len[p[i]]);
-  }
-  out.push_back(']');
-}
-
 size_t signed_bytes_size(const void* data, size_t n) {
   size_t total = 2 + (n > 0 ? n - 1 : 0);
   auto p = static_cast<const uint8_t*>(data);
@@ -82,44 +82,80 @@ constexpr std::string_view k_value = ",\"value\":\"";
 constexpr std::string_view k_null_value = ",\"value\":null";
 constexpr std::string_view k_headers = ",\"headers\":[";
 
-void append_record(std::string& out, std::string_view topic,
-                   int32_t partition, const record_view& r) {
-  out.append(k_topic);
-  event_writer::append_json_string(out, topic);
-  out.append(k_partition);
-  append_int(out, partition);
-  out.append(k_offset);
-  append_int(out, r.offset);
-  out.append(k_timestamp);
-  append_int(out, r.timestamp);
-  out.append(r.ts_type == timestamp_type::create_time ? k_create : k_append);
+/// `{"topic":"t","partition":3,"offset":`, the same for every record of
+/// one partition.
+std::string record_prefix(std::string_view topic, int32_t partition) {
+  std::string p;
+  p.append(k_topic);
+  event_writer::append_json_string(p, topic);
+  p.append(k_partition);
+  append_int(p, partition);
+  p.append(k_offset);
+  return p;
+}
+
+/// Copies `s` to `p`; returns the end.
+char* put(char* p, std::string_view s) noexcept {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+char* put_int(char* p, int64_t v) noexcept {
+  return std::to_chars(p, p + 24, v).ptr;
+}
+
+char* put_signed_bytes(char* p, const void* data, size_t n) noexcept {
+  *p++ = '[';
+  auto b = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0)
+      *p++ = ',';
+    std::memcpy(p, bytes_table.text[b[i]].data(), 4);
+    p += bytes_table.len[b[i]];
+  }
+  *p++ = ']';
+  return p;
+}
+
+/// Writes one record at `p` (which has room for exactly
+/// `prefix.size() + record_variable_size(r)` bytes); returns the end.
+/// Header names go through `scratch` for escaping.
+char* put_record(char* p, std::string_view prefix, const record_view& r,
+                 std::string& scratch) {
+  p = put(p, prefix);
+  p = put_int(p, r.offset);
+  p = put(p, k_timestamp);
+  p = put_int(p, r.timestamp);
+  p = put(p, r.ts_type == timestamp_type::create_time ? k_create : k_append);
   if (r.key != nullptr) {
-    out.append(k_key);
-    base64_append(out, r.key, r.key_len);
-    out.push_back('"');
+    p = put(p, k_key);
+    p = base64_encode(r.key, r.key_len, p);
+    *p++ = '"';
   }
   if (r.value != nullptr) {
-    out.append(k_value);
-    base64_append(out, r.value, r.value_len);
-    out.push_back('"');
+    p = put(p, k_value);
+    p = base64_encode(r.value, r.value_len, p);
+    *p++ = '"';
   } else {
-    out.append(k_null_value);
+    p = put(p, k_null_value);
   }
-  out.append(k_headers);
+  p = put(p, k_headers);
   for (size_t i = 0; i < r.header_count; ++i) {
     const auto& h = r.headers[i];
     if (i > 0)
-      out.push_back(',');
-    out.push_back('{');
-    event_writer::append_json_string(out, h.name);
-    out.push_back(':');
-    if (h.value != nullptr)
-      append_signed_bytes(out, h.value, h.value_len);
-    else
-      out.append("null");
-    out.push_back('}');
+      *p++ = ',';
+    *p++ = '{';
+    scratch.clear();
+    event_writer::append_json_string(scratch, h.name);
+    p = put(p, scratch);
+    *p++ = ':';
+    p = h.value != nullptr ? put_signed_bytes(p, h.value, h.value_len)
+                           : put(p, "null");
+    *p++ = '}';
   }
-  out.append("]}");
+  *p++ = ']';
+  *p++ = '}';
+  return p;
 }
 
 } // namespace
@@ -183,11 +219,14 @@ size_t event_writer::partition_size(std::string_view topic,
   return json_string_size(topic) + 1 + digits(partition) + 2 + 1;
 }
 
-size_t event_writer::record_size(std::string_view topic, int32_t partition,
-                                 const record_view& r) {
-  size_t n = k_topic.size() + json_string_size(topic) + k_partition.size()
-             + digits(partition) + k_offset.size() + digits(r.offset)
-             + k_timestamp.size() + digits(r.timestamp)
+size_t event_writer::record_fixed_size(std::string_view topic,
+                                       int32_t partition) {
+  return k_topic.size() + json_string_size(topic) + k_partition.size()
+         + digits(partition) + k_offset.size();
+}
+
+size_t event_writer::record_variable_size(const record_view& r) {
+  size_t n = digits(r.offset) + k_timestamp.size() + digits(r.timestamp)
              + (r.ts_type == timestamp_type::create_time ? k_create.size()
                                                          : k_append.size());
   if (r.key != nullptr)
@@ -211,34 +250,40 @@ size_t event_writer::event_size(const partition_slice* slices,
   for (size_t i = 0; i < n; ++i) {
     const auto& s = slices[i];
     total += partition_size(s.topic, s.partition)
-             + (s.count > 0 ? s.count - 1 : 0);
+             + (s.count > 0 ? s.count - 1 : 0)
+             + s.count * record_fixed_size(s.topic, s.partition);
     for (size_t j = 0; j < s.count; ++j)
-      total += record_size(s.topic, s.partition, s.records[j]);
+      total += record_variable_size(s.records[j]);
   }
   return total;
 }
 
 void event_writer::write(std::string& out, const partition_slice* slices,
                          size_t n) const {
-  out.reserve(out.size() + event_size(slices, n));
-  out.append(prefix_);
+  // One exact-size allocation, then plain stores: no per-append checks.
+  auto old = out.size();
+  out.resize(old + event_size(slices, n));
+  char* p = put(out.data() + old, prefix_);
+  std::string scratch;
   for (size_t i = 0; i < n; ++i) {
     const auto& s = slices[i];
     if (i > 0)
-      out.push_back(',');
-    out.push_back('"');
-    out.append(s.topic); // topic names are [a-zA-Z0-9._-]: nothing to escape
-    out.push_back('-');
-    append_int(out, s.partition);
-    out.append("\":[");
+      *p++ = ',';
+    *p++ = '"';
+    p = put(p, s.topic); // topic names are [a-zA-Z0-9._-]: nothing to escape
+    *p++ = '-';
+    p = put_int(p, s.partition);
+    p = put(p, "\":[");
+    auto prefix = record_prefix(s.topic, s.partition);
     for (size_t j = 0; j < s.count; ++j) {
       if (j > 0)
-        out.push_back(',');
-      append_record(out, s.topic, s.partition, s.records[j]);
+        *p++ = ',';
+      p = put_record(p, prefix, s.records[j], scratch);
     }
-    out.push_back(']');
+    *p++ = ']';
   }
-  out.append("}}");
+  p = put(p, "}}");
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 } // namespace kesm::codecs

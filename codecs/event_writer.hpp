@@ -36,9 +36,18 @@ public:
   /// Bytes one partition adds besides its records (`"t-0":[` + `]`).
   static size_t partition_size(std::string_view topic, int32_t partition);
 
-  /// Bytes one record adds (its object, without a separating comma).
+  /// Bytes one record adds (its object, without a separating comma):
+  /// `record_fixed_size(topic, partition) + record_variable_size(r)`.
   static size_t record_size(std::string_view topic, int32_t partition,
-                            const record_view& r);
+                            const record_view& r) {
+    return record_fixed_size(topic, partition) + record_variable_size(r);
+  }
+
+  /// The part of a record's size that depends only on its partition.
+  static size_t record_fixed_size(std::string_view topic, int32_t partition);
+
+  /// The part of a record's size that depends on the record itself.
+  static size_t record_variable_size(const record_view& r);
 
   /// Appends `s` as a JSON string literal (quotes included).
   static void append_json_string(std::string& out, std::string_view s);

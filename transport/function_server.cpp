@@ -12,6 +12,9 @@ struct function_server::impl {
 function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
   impl_->fn = std::move(h);
   impl_->server.set_keep_alive_max_count(1000000);
+  // Without it, the answer's headers and body meet Nagle and delayed ACKs:
+  // 40 ms per call.
+  impl_->server.set_tcp_nodelay(true);
   impl_->server.set_keep_alive_timeout(60);
   impl_->server.set_payload_max_length(64 * 1024 * 1024);
   impl_->server.Post(".*", [this](const httplib::Request& req,

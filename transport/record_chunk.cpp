@@ -1,5 +1,7 @@
 #include "transport/record_chunk.hpp"
 
+#include "codecs/event_writer.hpp"
+
 namespace kesm::transport {
 
 std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t partition,
@@ -50,11 +52,14 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     chunk->messages.push_back(std::move(msg));
   }
   // Header views are stable only now that the vector stopped growing.
+  chunk->costs.reserve(chunk->records.size());
   for (size_t i = 0; i < chunk->records.size(); ++i) {
     auto& r = chunk->records[i];
     r.header_count = header_ranges[i].second;
     r.headers = r.header_count > 0 ? &chunk->headers[header_ranges[i].first]
                                    : nullptr;
+    chunk->costs.push_back(static_cast<uint32_t>(
+      codecs::event_writer::record_variable_size(r) + 1));
   }
   return chunk;
 }

@@ -24,6 +24,9 @@ struct record_chunk {
   std::vector<std::string> storage;
   std::vector<codecs::header_view> headers;
   std::vector<codecs::record_view> records;
+  /// Per record: `event_writer::record_variable_size` + 1 (its comma),
+  /// computed once here, on the reader's worker, for the batcher.
+  std::vector<uint32_t> costs;
   /// Sum of key, value and header bytes: what the reader's credit counts.
   size_t bytes = 0;
 };

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "codecs/event_writer.hpp"
 #include "transport/record_chunk.hpp"
 
 namespace kesm::test {
@@ -31,6 +32,11 @@ inline transport::chunk_ptr make_chunk(const std::string& topic,
     r.header_count = 1;
     c->records.push_back(r);
     c->bytes += value_bytes + 1;
+  }
+  for (auto& r : c->records) {
+    r.headers = &c->headers[static_cast<size_t>(&r - c->records.data())];
+    c->costs.push_back(static_cast<uint32_t>(
+      codecs::event_writer::record_variable_size(r) + 1));
   }
   return c;
 }
