@@ -1,6 +1,7 @@
 #include "bench/bench_main.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   int partitions = 16, rounds = 3, rate = 5000, seconds = 20;
   std::string json_path, only = "raw,in-process,http";
   bool latency = false;
+  size_t pollers = 1;
   app.add_option("--records", records,
                  "Records per value size (capped to what the embedded broker"
                  " retains)")
@@ -67,6 +69,9 @@ int main(int argc, char** argv) {
   app.add_option("--runs", only, "Which runs: raw,in-process,http")
     ->capture_default_str();
   app.add_option("--json", json_path, "Also write the results as JSON here");
+  app.add_option("--pollers", pollers, "Pollers of the kesm mappings")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
   app.add_flag("--latency", latency,
                "Latency mode: steady producer, window 0, percentiles");
   app.add_option("--rate", rate, "Latency mode: records per second")
@@ -105,6 +110,8 @@ int main(int argc, char** argv) {
   }
   caf::actor_system_config cfg;
   cfg.add_message_types<caf::id_block::kesm>();
+  if (const char* pol = std::getenv("KESM_SCHED"))
+    cfg.set("scheduler.policy", caf::atom_from_string(pol));
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;
@@ -144,9 +151,9 @@ int main(int argc, char** argv) {
         if (only.find("raw") != std::string::npos)
           note(run_raw(ds));
         if (only.find("in-process") != std::string::npos)
-          note(run_kesm(sys, ds, "kesm/in-process", noop));
+          note(run_kesm(sys, ds, "kesm/in-process", noop, pollers));
         if (only.find("http") != std::string::npos && fn.ok())
-          note(run_kesm(sys, ds, "kesm/http", http_fn));
+          note(run_kesm(sys, ds, "kesm/http", http_fn, pollers));
       }
     }
     auto sums = summarize(runs);

@@ -162,13 +162,14 @@ run_result run_raw(const dataset& ds) {
 
 run_result run_kesm(caf::actor_system& sys, const dataset& ds,
                     const std::string& name,
-                    transport::function_target_ptr target) {
+                    transport::function_target_ptr target, size_t pollers) {
   run_result res;
   res.name = name;
   res.value_bytes = ds.value_bytes;
   actors::mapping_options mo;
   mo.config = bench_mapping(ds.bootstrap, ds.topic, 1000);
   mo.target = std::move(target);
+  mo.pollers = pollers;
   auto group = mo.config.consumer_group_id;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.

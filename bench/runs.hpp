@@ -37,7 +37,7 @@ run_result run_raw(const dataset& ds);
 /// and the mapping has stopped.
 run_result run_kesm(caf::actor_system& sys, const dataset& ds,
                     const std::string& name,
-                    transport::function_target_ptr target);
+                    transport::function_target_ptr target, size_t pollers);
 
 /// Latency percentiles of one latency run, in milliseconds.
 struct latency_result {

@@ -15,6 +15,9 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
   // Without it, the answer's headers and body meet Nagle and delayed ACKs:
   // 40 ms per call.
   impl_->server.set_tcp_nodelay(true);
+  // Each kept-alive connection holds a pool thread: room for many pollers
+  // (5 connections each) rather than httplib's default of 8 threads.
+  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   impl_->server.set_keep_alive_timeout(60);
   impl_->server.set_payload_max_length(64 * 1024 * 1024);
   impl_->server.Post(".*", [this](const httplib::Request& req,
