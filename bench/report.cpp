@@ -111,7 +111,8 @@ std::string to_json(const std::vector<run_result>& runs,
   j += "],\"latency\":[";
   for (size_t i = 0; i < latencies.size(); ++i) {
     auto& l = latencies[i];
-    j += (i ? "," : "") + std::string("{\"rate\":") + fmt("%.0f", l.rate)
+    j += (i ? "," : "") + std::string("{\"name\":\"") + l.name
+         + "\",\"rate\":" + fmt("%.0f", l.rate)
          + ",\"samples\":" + std::to_string(l.samples)
          + ",\"p50_ms\":" + fmt("%.3f", l.p50) + ",\"p99_ms\":"
          + fmt("%.3f", l.p99) + ",\"p999_ms\":" + fmt("%.3f", l.p999)

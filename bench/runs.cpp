@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -215,6 +216,135 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   return res;
 }
 
+namespace {
+
+/// Produces `rate` records/s for `seconds`, each value starting with its
+/// send time (steady ns, 20 digits), keys spread over the partitions.
+void produce_timed(const std::string& bootstrap, const std::string& topic,
+                   int partitions, int rate, int seconds) {
+  // linger 1 ms: the producer does not send one request per record.
+  auto prod = transport::producer::connect(bootstrap, {{"linger.ms", "1"}});
+  if (!prod)
+    return;
+  transport::outgoing_record r;
+  r.topic = topic;
+  // Warm-up (metadata, producer id, connections); its value is not a
+  // timestamp, so the consumers skip it.
+  r.value = std::string("warm-up");
+  for (int p = 0; p < partitions; ++p) {
+    r.partition = p;
+    (void) prod->produce(r);
+  }
+  (void) prod->flush(10000);
+  r.partition = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t sent = 0;
+  uint64_t total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
+  while (sent < total) {
+    auto due = static_cast<uint64_t>(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+        .count()
+      * rate);
+    for (; sent < std::min(due, total); ++sent) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%020lld",
+                    static_cast<long long>(steady_ns()));
+      r.value = std::string(buf) + std::string(80, 'x');
+      r.key = "device-" + std::to_string(sent % 1000);
+      (void) prod->produce(r);
+    }
+    prod->poll();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  (void) prod->flush(10000);
+}
+
+/// Milliseconds from the send time in `value` to `now`, or -1.
+double latency_of(const void* value, size_t len, int64_t now) {
+  if (len < 20)
+    return -1;
+  auto s = static_cast<const char*>(value);
+  int64_t sent = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    sent = sent * 10 + (s[i] - '0');
+  }
+  return static_cast<double>(now - sent) / 1e6;
+}
+
+latency_result percentiles(std::vector<double>& samples, int rate) {
+  latency_result res;
+  res.rate = rate;
+  std::sort(samples.begin(), samples.end());
+  res.samples = samples.size();
+  if (samples.empty())
+    return res;
+  auto pct = [&](double q) {
+    return samples[static_cast<size_t>(q * static_cast<double>(samples.size() - 1))];
+  };
+  res.p50 = pct(0.5);
+  res.p99 = pct(0.99);
+  res.p999 = pct(0.999);
+  res.max = samples.back();
+  return res;
+}
+
+const char* fetch_wait() {
+  // The embedded broker holds an empty fetch for the whole wait, so this
+  // sets the floor of both latency runs alike.
+  const char* env = std::getenv("KESM_FETCH_WAIT");
+  return env != nullptr ? env : "5";
+}
+
+} // namespace
+
+latency_result run_raw_latency(const std::string& bootstrap,
+                               const std::string& topic, int partitions,
+                               int rate, int seconds) {
+  std::vector<double> samples;
+  auto rk = transport::make_client(
+    RD_KAFKA_CONSUMER,
+    transport::kafka_props{{"bootstrap.servers", bootstrap},
+                           {"group.id", "raw-lat-" + codecs::make_uuid()},
+                           {"enable.auto.commit", "false"},
+                           {"fetch.wait.max.ms", fetch_wait()},
+                           {"log_level", "3"}});
+  if (!rk)
+    return {};
+  transport::tpl_ptr list{rd_kafka_topic_partition_list_new(partitions)};
+  // The current ends, resolved before the producer starts: nothing missed.
+  for (int p = 0; p < partitions; ++p) {
+    int64_t lo = 0, hi = 0;
+    rd_kafka_query_watermark_offsets(rk->get(), topic.c_str(), p, &lo, &hi,
+                                     10000);
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset
+      = hi;
+  }
+  rd_kafka_assign(rk->get(), list.get());
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    produce_timed(bootstrap, topic, partitions, rate, seconds);
+    done = true;
+  });
+  uint64_t total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
+  auto deadline = now_seconds() + seconds + 30;
+  while (samples.size() < total && now_seconds() < deadline) {
+    auto* msg = rd_kafka_consumer_poll(rk->get(), 100);
+    if (msg == nullptr)
+      continue;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto l = latency_of(msg->payload, msg->len, steady_ns());
+      if (l >= 0)
+        samples.push_back(l);
+    }
+    rd_kafka_message_destroy(msg);
+  }
+  producer.join();
+  rd_kafka_consumer_close(rk->get());
+  return percentiles(samples, rate);
+}
+
 latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
                            const std::string& topic, int partitions, int rate,
                            int seconds) {
@@ -236,11 +366,11 @@ latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
         for (auto rec : simdjson::dom::array(list)) {
           std::string_view v;
           if (rec["value"].get_string().get(v)
-              || !codecs::base64_decode(v.data(), v.size(), raw)
-              || raw.size() < 20)
+              || !codecs::base64_decode(v.data(), v.size(), raw))
             continue;
-          auto sent = std::stoll(raw.substr(0, 20));
-          local.push_back(static_cast<double>(now - sent) / 1e6);
+          auto l = latency_of(raw.data(), raw.size(), now);
+          if (l >= 0)
+            local.push_back(l);
         }
       std::lock_guard<std::mutex> guard{mtx};
       samples.insert(samples.end(), local.begin(), local.end());
@@ -249,39 +379,14 @@ latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
   actors::mapping_options mo;
   mo.config = bench_mapping(bootstrap, topic, 1000);
   mo.target = target;
-  mo.kafka["fetch.wait.max.ms"] = "5";
+  mo.kafka["fetch.wait.max.ms"] = fetch_wait();
+  // LATEST: only what is produced from now on.
+  mo.config.start = codecs::starting_position::latest;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   while (status_of(sys, m).assigned.size() < static_cast<size_t>(partitions))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  auto prod = transport::producer::connect(bootstrap, {{"linger.ms", "0"}});
-  latency_result res;
-  res.rate = rate;
-  if (!prod)
-    return res;
-  transport::outgoing_record r;
-  r.topic = topic;
-  r.key = "k";
-  auto t0 = std::chrono::steady_clock::now();
-  uint64_t sent = 0, total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
-  while (sent < total) {
-    auto due = static_cast<uint64_t>(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-      * rate);
-    for (; sent < std::min(due, total); ++sent) {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%020lld",
-                    static_cast<long long>(steady_ns()));
-      r.value = std::string(buf) + std::string(80, 'x');
-      (void) prod->produce(r);
-    }
-    prod->poll();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    if (sent % static_cast<uint64_t>(rate) == 0)
-      std::fprintf(stderr, "\rlatency: %llu/%llu records",
-                   static_cast<unsigned long long>(sent),
-                   static_cast<unsigned long long>(total));
-  }
-  (void) prod->flush(10000);
+  produce_timed(bootstrap, topic, partitions, rate, seconds);
+  uint64_t total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
   auto deadline = now_seconds() + 30;
   while (now_seconds() < deadline) {
     {
@@ -292,21 +397,8 @@ latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   stop(sys, m);
-  std::fprintf(stderr, "\n");
   std::lock_guard<std::mutex> guard{mtx};
-  std::sort(samples.begin(), samples.end());
-  res.samples = samples.size();
-  if (samples.empty())
-    return res;
-  auto pct = [&](double q) {
-    auto i = static_cast<size_t>(q * static_cast<double>(samples.size() - 1));
-    return samples[i];
-  };
-  res.p50 = pct(0.5);
-  res.p99 = pct(0.99);
-  res.p999 = pct(0.999);
-  res.max = samples.back();
-  return res;
+  return percentiles(samples, rate);
 }
 
 } // namespace kesm::bench

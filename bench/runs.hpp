@@ -41,10 +41,17 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
 
 /// Latency percentiles of one latency run, in milliseconds.
 struct latency_result {
+  std::string name;
   uint64_t samples = 0;
   double p50 = 0, p99 = 0, p999 = 0, max = 0;
   double rate = 0;
 };
+
+/// The same load consumed by a plain librdkafka consumer (assigned at the
+/// end of every partition): the floor for any consumer here.
+latency_result run_raw_latency(const std::string& bootstrap,
+                               const std::string& topic, int partitions,
+                               int rate, int seconds);
 
 /// Produces `rate` records/s for `seconds` into `topic` (window 0 mapping,
 /// in-process handler) and measures produce-to-handler latency.
