@@ -41,7 +41,7 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
       part.first_offset = r.offset;
     part.last_offset = r.offset;
     ++part.count;
-    part.bytes += r.key_len + r.value_len;
+    part.bytes += r.key_len + r.value_len + transport::record_overhead;
     for (size_t h = 0; h < r.header_count; ++h)
       part.bytes += r.headers[h].value_len;
     b.records.push_back(r);

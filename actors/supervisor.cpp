@@ -1,5 +1,6 @@
 #include "actors/supervisor.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -196,6 +197,15 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     auto wq = std::make_shared<watched_queue>(std::move(q));
     signals.push_back(std::make_unique<wake_signal>(caf::actor{}));
     auto* sig = signals.back().get();
+    auto limits = opts.reader;
+    if (opts.reader_budget > 0) {
+      size_t count = partitions.size() + static_cast<size_t>(parts->cnt);
+      limits.max_bytes = std::clamp<size_t>(opts.reader_budget / count,
+                                            size_t{1} << 20, size_t{12} << 20);
+    }
+    // A full batch must fit, or the batcher would wait for the window.
+    limits.max_records = std::max(limits.max_records,
+                                  static_cast<size_t>(opts.config.batch_size));
     int64_t skip_ts = -1;
     if (auto s = skip_before.find(e.partition); s != skip_before.end()) {
       skip_ts = s->second;
@@ -204,7 +214,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     auto reader = self->spawn<caf::monitored>(
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
       sig,
-      batchers[poller], caf::actor_cast<caf::actor>(self), opts.reader);
+      batchers[poller], caf::actor_cast<caf::actor>(self), limits);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;
@@ -367,6 +377,11 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     // Quicker failover than librdkafka's 45 s when a kesm node dies.
     {"session.timeout.ms", "10000"},
     {"queued.max.messages.kbytes", std::to_string(st.opts.prefetch_kbytes)},
+    {"queued.min.messages", std::to_string(st.opts.prefetch_messages)},
+    // Records keep their whole fetch response alive (zero copy): smaller
+    // responses pin less memory while a few of their records wait.
+    {"fetch.message.max.bytes", "262144"},
+    {"fetch.max.bytes", "8388608"},
     {"client.id", "kesm-" + cfg.uuid},
     {"log_level", "3"},
   };

@@ -31,8 +31,16 @@ struct mapping_options {
   backoff retry_backoff;
   size_t max_payload = codecs::max_payload_bytes;
   reader_limits reader;
-  /// librdkafka's pre-fetch limit per partition, in KB.
-  int prefetch_kbytes = 4096;
+  /// Bytes all readers of this mapping may hand to batchers and not have
+  /// finished. Split evenly over the assigned partitions, each between 1 MB
+  /// and 12 MB (room for one full 6 MB batch with per-record overhead);
+  /// overrides
+  /// `reader.max_bytes`. 0: use `reader.max_bytes` as it is.
+  size_t reader_budget = 64 * 1024 * 1024;
+  /// librdkafka's pre-fetch limits per partition: KB of payload, and
+  /// messages (which bounds the per-message overhead the KB do not count).
+  int prefetch_kbytes = 1024;
+  int prefetch_messages = 2000;
   /// How long a stop waits for in-flight batches before giving up on them
   /// (they are delivered again later: at-least-once).
   std::chrono::milliseconds shutdown_grace{10000};

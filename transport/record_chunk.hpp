@@ -11,6 +11,11 @@
 
 namespace kesm::transport {
 
+/// What one record costs in memory besides its key, value and header
+/// bytes (librdkafka's message and op, parsed headers, our views): counted
+/// in every credit, so memory limits hold for small records too.
+constexpr size_t record_overhead = 512;
+
 /// Consecutive records of one partition, as one drain of its queue
 /// returned them. Owns the librdkafka messages (or, in tests, plain
 /// strings); `records` and `headers` point into those buffers, so nothing
@@ -27,7 +32,8 @@ struct record_chunk {
   /// Per record: `event_writer::record_variable_size` + 1 (its comma),
   /// computed once here, on the reader's worker, for the batcher.
   std::vector<uint32_t> costs;
-  /// Sum of key, value and header bytes: what the reader's credit counts.
+  /// Key, value and header bytes plus `record_overhead` per record: what
+  /// the reader's credit counts.
   size_t bytes = 0;
 };
 

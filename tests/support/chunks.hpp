@@ -31,7 +31,7 @@ inline transport::chunk_ptr make_chunk(const std::string& topic,
     r.headers = &c->headers[i];
     r.header_count = 1;
     c->records.push_back(r);
-    c->bytes += value_bytes + 1;
+    c->bytes += value_bytes + 1 + transport::record_overhead;
   }
   for (auto& r : c->records) {
     r.headers = &c->headers[static_cast<size_t>(&r - c->records.data())];
