@@ -10,7 +10,7 @@
 
 #include <simdjson.h>
 
-#include "actors/supervisor.hpp"
+#include "actors/mapping_control.hpp"
 #include "codecs/base64.hpp"
 #include "transport/inprocess_target.hpp"
 #include "transport/offset_inspector.hpp"
@@ -44,22 +44,6 @@ codecs::mapping_config bench_mapping(const std::string& bootstrap,
                "\"KAFKA_BOOTSTRAP_SERVERS\":[\""
              + first + "\"]}}}";
   return *codecs::parse_mapping(doc, {}, "", wall_ms());
-}
-
-actors::mapping_status status_of(caf::actor_system& sys, caf::actor m) {
-  caf::scoped_actor self{sys};
-  actors::mapping_status st;
-  self->request(m, std::chrono::seconds(5), actors::status_atom_v)
-    .receive([&](const actors::mapping_status& s) { st = s; },
-             [](const caf::error&) {});
-  return st;
-}
-
-void stop(caf::actor_system& sys, caf::actor m) {
-  caf::scoped_actor self{sys};
-  self->monitor(m);
-  caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {});
 }
 
 } // namespace
@@ -175,7 +159,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.
   auto deadline = now_seconds() + 60;
-  while (status_of(sys, m).assigned.size()
+  while (actors::query_status(sys, m).assigned.size()
            < static_cast<size_t>(ds.partitions)
          && now_seconds() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -185,14 +169,14 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   actors::mapping_status st;
   double first = 0;
   while (now_seconds() - t0 < 600) {
-    st = status_of(sys, m);
+    st = actors::query_status(sys, m);
     if (first == 0 && st.completed_records > 0)
       first = now_seconds();
     if (st.completed_records >= ds.records)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  stop(sys, m); // commits synchronously
+  actors::stop_mappings(sys, {m}); // commits synchronously
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
   res.cpu = cpu_seconds() - cpu0;
@@ -383,7 +367,7 @@ latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
   // LATEST: only what is produced from now on.
   mo.config.start = codecs::starting_position::latest;
   auto m = actors::spawn_mapping(sys, std::move(mo));
-  while (status_of(sys, m).assigned.size() < static_cast<size_t>(partitions))
+  while (actors::query_status(sys, m).assigned.size() < static_cast<size_t>(partitions))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   produce_timed(bootstrap, topic, partitions, rate, seconds);
   uint64_t total = static_cast<uint64_t>(rate) * static_cast<uint64_t>(seconds);
@@ -396,7 +380,7 @@ latency_result run_latency(caf::actor_system& sys, const std::string& bootstrap,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  stop(sys, m);
+  actors::stop_mappings(sys, {m});
   std::lock_guard<std::mutex> guard{mtx};
   return percentiles(samples, rate);
 }

@@ -6,7 +6,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
-#include "actors/supervisor.hpp"
+#include "actors/mapping_control.hpp"
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 #include "transport/embedded_broker.hpp"
@@ -58,15 +58,6 @@ void produce_steadily(transport::producer& prod, int rate,
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   (void) prod.flush(10000);
-}
-
-actors::mapping_status status_of(caf::actor_system& sys, caf::actor m) {
-  caf::scoped_actor self{sys};
-  actors::mapping_status st;
-  self->request(m, std::chrono::seconds(2), actors::status_atom_v)
-    .receive([&](const actors::mapping_status& s) { st = s; },
-             [](const caf::error&) {});
-  return st;
 }
 
 } // namespace
@@ -140,7 +131,7 @@ int run_demo(const demo_options& opts) {
       for (auto& p : *offsets)
         lag += p.lag();
     }
-    auto st = status_of(sys, sup);
+    auto st = actors::query_status(sys, sup, std::chrono::seconds(2));
     auto d = delivered.load();
     std::printf("%st=%ds produced=%llu delivered=%llu (%llu/s) lag=%lld "
                 "invocations=%llu errors=%llu state=%s%s",
@@ -171,7 +162,7 @@ int run_demo(const demo_options& opts) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     print_line(second);
   }
-  stop_mappings(sys, {sup});
+  actors::stop_mappings(sys, {sup});
   auto offsets = inspector->query(topic, 2000);
   int64_t committed_lag = -1;
   if (offsets) {

@@ -58,19 +58,3 @@ int64_t now_ms() {
 
 } // namespace kesm::cli
 
-namespace kesm::cli {
-
-void stop_mappings(caf::actor_system& sys,
-                   const std::vector<caf::actor>& mappings) {
-  caf::scoped_actor self{sys};
-  for (auto& m : mappings) {
-    self->monitor(m);
-    caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
-  }
-  for (size_t i = 0; i < mappings.size(); ++i)
-    self->receive([](const caf::down_msg&) {
-      // one mapping is down
-    });
-}
-
-} // namespace kesm::cli

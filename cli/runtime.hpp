@@ -30,11 +30,3 @@ int64_t now_ms();
 
 } // namespace kesm::cli
 
-namespace kesm::cli {
-
-/// Stops running mappings cleanly (in-flight batches finish, offsets are
-/// committed, consumers leave their groups) and waits until they are gone.
-void stop_mappings(caf::actor_system& sys,
-                   const std::vector<caf::actor>& mappings);
-
-} // namespace kesm::cli

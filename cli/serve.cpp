@@ -2,7 +2,7 @@
 #include <map>
 #include <memory>
 
-#include "actors/supervisor.hpp"
+#include "actors/mapping_control.hpp"
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 #include "codecs/service_config.hpp"
@@ -57,7 +57,7 @@ int run_serve(const serve_options& opts) {
   }
   transport::log(transport::log_level::info, "serve",
                  "stopping: finishing in-flight batches, committing offsets");
-  stop_mappings(sys, running);
+  actors::stop_mappings(sys, running);
   transport::log(transport::log_level::info, "serve", "stopped");
   return 0;
 }

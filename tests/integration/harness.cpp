@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "actors/mapping_control.hpp"
 #include "codecs/base64.hpp"
 #include "transport/log.hpp"
 
@@ -199,22 +200,14 @@ caf::actor runner::start(const codecs::mapping_config& cfg,
 void runner::stop(caf::actor mapping) {
   if (!mapping)
     return;
-  caf::scoped_actor self{*sys_};
-  self->monitor(mapping);
-  caf::anon_send_exit(mapping, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {});
+  actors::stop_mappings(*sys_, {mapping});
   for (auto& m : running_)
     if (m == mapping)
       m = nullptr;
 }
 
 actors::mapping_status runner::status(caf::actor mapping) {
-  caf::scoped_actor self{*sys_};
-  actors::mapping_status st;
-  self->request(mapping, std::chrono::seconds(5), actors::status_atom_v)
-    .receive([&](const actors::mapping_status& s) { st = s; },
-             [](const caf::error&) {});
-  return st;
+  return actors::query_status(*sys_, mapping);
 }
 
 bool eventually(const std::function<bool()>& pred,
