@@ -63,3 +63,42 @@ TEST(restart, stop_and_restart_resumes_with_no_record_skipped) {
   }
   EXPECT_TRUE(strictly_increasing(calls));
 }
+
+TEST(restart, a_second_member_takes_partitions_and_nothing_is_skipped) {
+  test_cluster cluster;
+  cluster.create_topic("shared", 4);
+  for (int p = 0; p < 4; ++p)
+    cluster.produce("shared", p, 200, "early");
+  auto cfg = make_mapping(cluster.bootstrap(), "shared",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"BatchSize\":10,"
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  scripted_function fn_a, fn_b;
+  runner run_a, run_b;
+  auto a = run_a.start(cfg, fn_a.url(), [](actors::mapping_options& mo) {
+    mo.max_concurrency = 1;
+  });
+  ASSERT_TRUE(eventually([&] { return fn_a.delivered() >= 100; }));
+  // Same mapping document, same group: a second kesm node joins.
+  auto b = run_b.start(cfg, fn_b.url());
+  ASSERT_TRUE(eventually([&] {
+    auto sa = run_a.status(a).assigned.size();
+    auto sb = run_b.status(b).assigned.size();
+    return sa > 0 && sb > 0 && sa + sb == 4;
+  })) << "the group did not split the partitions";
+  for (int p = 0; p < 4; ++p)
+    cluster.produce("shared", p, 100, "late");
+  ASSERT_TRUE(eventually(
+    [&] { return all_committed(cluster, cfg.consumer_group_id, "shared"); }));
+  std::set<std::pair<int32_t, int64_t>> seen;
+  for (auto& pos : positions(fn_a.calls()))
+    seen.insert(pos);
+  for (auto& pos : positions(fn_b.calls()))
+    seen.insert(pos);
+  for (int p = 0; p < 4; ++p)
+    for (int64_t o = 0; o < 300; ++o)
+      EXPECT_TRUE(seen.count({p, o})) << "skipped " << p << "@" << o;
+  // The newcomer reads each of its partitions in order.
+  EXPECT_TRUE(strictly_increasing(fn_b.calls()));
+  EXPECT_FALSE(fn_b.calls().empty());
+}
