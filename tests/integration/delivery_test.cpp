@@ -80,3 +80,38 @@ TEST(delivery, event_carries_key_value_headers_and_timestamp) {
   EXPECT_EQ(r.headers[0].first, "h");
   EXPECT_EQ(r.headers[0].second, std::string("\xc3\xab", 2));
 }
+
+TEST(delivery, survives_injected_fetch_and_commit_errors) {
+  test_cluster cluster;
+  cluster.create_topic("faulty", 2);
+  for (int p = 0; p < 2; ++p)
+    cluster.produce("faulty", p, 300);
+  // Kafka API keys: Fetch = 1, OffsetCommit = 8. The next requests of each
+  // kind fail with retriable errors; librdkafka retries, kesm must neither
+  // lose nor skip a record, and the commit must catch up.
+  constexpr int16_t fetch = 1, offset_commit = 8;
+  rd_kafka_mock_push_request_errors(
+    cluster.broker().cluster(), fetch, 4,
+    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+  rd_kafka_mock_push_request_errors(
+    cluster.broker().cluster(), offset_commit, 3,
+    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+    RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+  scripted_function fn;
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "faulty",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"BatchSize\":25,"
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  run.start(cfg, fn.url());
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 600; }));
+  ASSERT_TRUE(eventually(
+    [&] { return all_committed(cluster, cfg.consumer_group_id, "faulty"); }));
+  auto pos = positions(fn.calls());
+  std::set<std::pair<int32_t, int64_t>> unique(pos.begin(), pos.end());
+  EXPECT_EQ(unique.size(), 600u);
+  EXPECT_TRUE(strictly_increasing(fn.calls()));
+}
