@@ -1,0 +1,246 @@
+#include "actors/supervisor_state.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "actors/batcher.hpp"
+#include "actors/handoff.hpp"
+#include "actors/partition_reader.hpp"
+
+// The supervisor's dealings with its librdkafka consumer: rebalances, start
+// offsets, offset store and commits, the consumer queue, the final close.
+namespace kesm::actors::detail {
+
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* st = static_cast<supervisor_state*>(opaque);
+  bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk),
+                                 "COOPERATIVE")
+                     == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    st->resolve_start_offsets(parts);
+    st->assign(parts);
+    if (cooperative)
+      rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+    else
+      rd_kafka_assign(rk, parts);
+  } else {
+    if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+      log(log_level::error, "mapping " + st->status.uuid,
+          std::string("rebalance failed: ") + rd_kafka_err2str(err));
+    st->revoke(parts);
+    if (cooperative)
+      rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+    else
+      rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void supervisor_state::resolve_start_offsets(
+  rd_kafka_topic_partition_list_t* parts) {
+  // The starting position applies only where the group has no commit.
+  transport::tpl_ptr committed{rd_kafka_topic_partition_list_copy(parts)};
+  auto err = rd_kafka_committed(rk.get(), committed.get(), 10000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // Leave offsets unset: librdkafka then uses the committed offset, or
+    // auto.offset.reset (set from StartingPosition) where there is none.
+    log(log_level::warning, "mapping " + status.uuid,
+        std::string("committed-offset lookup failed, relying on the"
+                    " broker: ")
+          + rd_kafka_err2str(err));
+    return;
+  }
+  transport::tpl_ptr by_time{rd_kafka_topic_partition_list_new(parts->cnt)};
+  for (int i = 0; i < parts->cnt; ++i) {
+    auto& e = parts->elems[i];
+    auto* c = rd_kafka_topic_partition_list_find(committed.get(), e.topic,
+                                                 e.partition);
+    if (c != nullptr && c->offset >= 0) {
+      e.offset = c->offset;
+      continue;
+    }
+    switch (opts.config.start) {
+      case codecs::starting_position::trim_horizon:
+        e.offset = RD_KAFKA_OFFSET_BEGINNING;
+        break;
+      case codecs::starting_position::latest: {
+        // Resolved now, not lazily: records produced after the assignment
+        // is reported must not be skipped.
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk.get(), e.topic, e.partition,
+                                             &lo, &hi, 10000)
+            == RD_KAFKA_RESP_ERR_NO_ERROR)
+          e.offset = hi;
+        else
+          e.offset = RD_KAFKA_OFFSET_END;
+        break;
+      }
+      case codecs::starting_position::at_timestamp:
+        rd_kafka_topic_partition_list_add(by_time.get(), e.topic, e.partition)
+          ->offset = opts.config.start_timestamp_ms;
+        break;
+    }
+  }
+  if (by_time->cnt == 0)
+    return;
+  err = rd_kafka_offsets_for_times(rk.get(), by_time.get(), 10000);
+  for (int i = 0; i < by_time->cnt; ++i) {
+    auto& t = by_time->elems[i];
+    auto* e = rd_kafka_topic_partition_list_find(parts, t.topic, t.partition);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && t.err == RD_KAFKA_RESP_ERR_NO_ERROR
+        && t.offset >= 0) {
+      e->offset = t.offset;
+    } else {
+      // The broker has no answer (none later, or no timestamp index, as
+      // with the embedded broker): read from the start and pass over the
+      // older records here. Exact either way, only slower.
+      e->offset = RD_KAFKA_OFFSET_BEGINNING;
+      skip_before[t.partition] = opts.config.start_timestamp_ms;
+    }
+  }
+}
+
+void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
+  std::string list;
+  for (int i = 0; i < parts->cnt; ++i) {
+    auto& e = parts->elems[i];
+    auto gen = next_generation++;
+    auto poller = static_cast<size_t>(e.partition) % batchers.size();
+    transport::queue_ptr q{
+      rd_kafka_queue_get_partition(rk.get(), e.topic, e.partition)};
+    rd_kafka_queue_forward(q.get(), nullptr); // this partition's own queue
+    auto wq = std::make_shared<watched_queue>(std::move(q));
+    signals.push_back(std::make_unique<wake_signal>(caf::actor{}));
+    auto* sig = signals.back().get();
+    auto limits = opts.reader;
+    if (opts.reader_budget > 0) {
+      size_t count = partitions.size() + static_cast<size_t>(parts->cnt);
+      limits.max_bytes = std::clamp<size_t>(opts.reader_budget / count,
+                                            size_t{1} << 20, size_t{12} << 20);
+    }
+    // A full batch must fit, or the batcher would wait for the window.
+    limits.max_records = std::max(limits.max_records,
+                                  static_cast<size_t>(opts.config.batch_size));
+    int64_t skip_ts = -1;
+    if (auto s = skip_before.find(e.partition); s != skip_before.end()) {
+      skip_ts = s->second;
+      skip_before.erase(s);
+    }
+    auto reader = self->spawn<caf::monitored>(
+      partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
+      sig,
+      batchers[poller], caf::actor_cast<caf::actor>(self), limits);
+    ++readers_alive;
+    self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
+    sig->target = reader;
+    wq->watch(sig);
+    self->send(reader, wake_atom_v);
+    partitions[e.partition] = assigned{reader, gen, poller};
+    list += (list.empty() ? "" : ",") + std::to_string(e.partition) + "@"
+            + (e.offset >= 0 ? std::to_string(e.offset)
+                             : std::string(e.offset == RD_KAFKA_OFFSET_BEGINNING
+                                             ? "beginning"
+                                             : "end"));
+  }
+  status.assigned.clear();
+  for (auto& [p, a] : partitions)
+    status.assigned.push_back(p);
+  log(log_level::info, "mapping " + status.uuid,
+      "assigned " + topic() + " partitions [" + list + "]");
+}
+
+void supervisor_state::revoke(rd_kafka_topic_partition_list_t* parts) {
+  commit_sync("revoke");
+  std::string list;
+  for (int i = 0; i < parts->cnt; ++i) {
+    auto p = parts->elems[i].partition;
+    auto it = partitions.find(p);
+    if (it == partitions.end())
+      continue;
+    self->send(batchers[it->second.poller], revoke_atom_v, p);
+    self->send_exit(it->second.reader, caf::exit_reason::user_shutdown);
+    partitions.erase(it);
+    list += (list.empty() ? "" : ",") + std::to_string(p);
+  }
+  status.assigned.clear();
+  for (auto& [p, a] : partitions)
+    status.assigned.push_back(p);
+  log(log_level::info, "mapping " + status.uuid,
+      "revoked " + topic() + " partitions [" + list + "]");
+}
+
+void supervisor_state::commit_sync(const char* why) {
+  auto err = rd_kafka_commit(rk.get(), nullptr, 0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    log(log_level::warning, "mapping " + status.uuid,
+        std::string("commit on ") + why + " failed: " + rd_kafka_err2str(err));
+}
+
+void supervisor_state::poll_consumer() {
+  if (closed)
+    return;
+  if (consumer_queue)
+    signals.front()->rearm();
+  while (auto* msg = rd_kafka_consumer_poll(rk.get(), 0)) {
+    transport::message_ptr m{msg};
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto text = std::string(rd_kafka_message_errstr(m.get()));
+      if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+          || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+        set_result("PROBLEM: Topic not found: " + topic());
+      else
+        set_result("PROBLEM: Connection error: " + text);
+      continue;
+    }
+    // A record on the consumer queue means a partition queue was not
+    // split off in time; rewind so it is read again, never skipped.
+    log(log_level::error, "mapping " + status.uuid,
+        "record of partition " + std::to_string(m->partition)
+          + " on the consumer queue; seeking back to "
+          + std::to_string(m->offset));
+    transport::tpl_ptr seek{rd_kafka_topic_partition_list_new(1)};
+    rd_kafka_topic_partition_list_add(seek.get(), topic().c_str(),
+                                      m->partition)
+      ->offset = m->offset;
+    if (auto* e = rd_kafka_seek_partitions(rk.get(), seek.get(), 5000))
+      rd_kafka_error_destroy(e);
+  }
+}
+
+void supervisor_state::store(const batch& b) {
+  transport::tpl_ptr list{
+    rd_kafka_topic_partition_list_new(static_cast<int>(b.parts.size()))};
+  for (auto& part : b.parts) {
+    auto it = partitions.find(part.partition);
+    if (it == partitions.end() || it->second.generation != part.generation)
+      continue; // revoked since: the new owner delivers these again
+    rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
+                                      part.partition)
+      ->offset = part.last_offset + 1;
+    status.completed_records += part.count;
+  }
+  if (list->cnt == 0)
+    return;
+  auto err = rd_kafka_offsets_store(rk.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    log(log_level::warning, "mapping " + status.uuid,
+        std::string("offset store failed: ") + rd_kafka_err2str(err));
+}
+
+void supervisor_state::finish_stop() {
+  if (closed || drains_pending > 0)
+    return;
+  commit_sync("shutdown");
+  // Leaves the group; serves the final revoke through on_rebalance.
+  rd_kafka_consumer_close(rk.get());
+  closed = true;
+  for (auto& [p, a] : partitions)
+    self->send_exit(a.reader, caf::exit_reason::user_shutdown);
+  partitions.clear();
+  status.assigned.clear();
+  set_state("Disabled");
+  if (readers_alive == 0)
+    self->quit(exit_reason);
+}
+
+} // namespace kesm::actors::detail

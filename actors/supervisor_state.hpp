@@ -1,0 +1,103 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/supervisor.hpp"
+#include "actors/wake_signal.hpp"
+#include "transport/kafka.hpp"
+#include "transport/log.hpp"
+
+namespace kesm::actors::detail {
+
+using transport::log;
+using transport::log_level;
+
+/// State of a supervisor. Touched only by the supervisor's own thread
+/// (librdkafka's rebalance callback runs inside `rd_kafka_consumer_poll`,
+/// which only the supervisor calls).
+struct supervisor_state {
+  struct assigned {
+    caf::actor reader;
+    uint64_t generation = 0;
+    size_t poller = 0;
+  };
+  struct retry_info {
+    uint32_t attempts = 0;
+    uint32_t throttles = 0;
+  };
+
+  caf::stateful_actor<supervisor_state>* self = nullptr;
+  mapping_options opts;
+  mapping_status status;
+  // Declared before `rk`: librdkafka may call into a signal until the
+  // client is gone, so signals are destroyed after it.
+  std::vector<std::unique_ptr<wake_signal>> signals;
+  transport::kafka_ptr rk;
+  std::unique_ptr<watched_queue> consumer_queue;
+  std::shared_ptr<const codecs::event_writer> writer;
+  std::vector<caf::actor> batchers;
+  std::vector<caf::actor> invokers;
+  std::map<int32_t, assigned> partitions;
+  uint64_t next_generation = 1;
+  std::unordered_map<const batch*, retry_info> retries;
+  /// AT_TIMESTAMP partitions the broker could not resolve: the reader
+  /// passes over older records itself. Filled by resolve, used by assign.
+  std::map<int32_t, int64_t> skip_before;
+  std::mt19937_64 rng{std::random_device{}()};
+  bool stopping = false;
+  bool closed = false;
+  size_t drains_pending = 0;
+  size_t readers_alive = 0;
+  caf::error exit_reason;
+  std::string last_error;
+
+  static inline const char* name = "kesm.supervisor";
+
+  ~supervisor_state() {
+    consumer_queue.reset();
+    rk.reset();
+  }
+
+  void set_state(const char* next) {
+    if (status.state == next)
+      return;
+    log(log_level::info, "mapping " + status.uuid,
+        "State " + (status.state.empty() ? std::string("-") : status.state)
+          + " -> " + next);
+    status.state = next;
+  }
+
+  void set_result(std::string result) {
+    if (status.last_processing_result == result)
+      return;
+    log(result == "OK" ? log_level::info : log_level::warning,
+        "mapping " + status.uuid, "LastProcessingResult: " + result);
+    status.last_processing_result = std::move(result);
+  }
+
+  const std::string& topic() const {
+    return opts.config.topic;
+  }
+
+  void assign(rd_kafka_topic_partition_list_t* parts);
+  void revoke(rd_kafka_topic_partition_list_t* parts);
+  void resolve_start_offsets(rd_kafka_topic_partition_list_t* parts);
+  void poll_consumer();
+  void store(const batch& b);
+  void commit_sync(const char* why);
+  void finish_stop();
+};
+
+/// librdkafka's rebalance callback; `opaque` is the supervisor_state.
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t* parts, void* opaque);
+
+} // namespace kesm::actors::detail
