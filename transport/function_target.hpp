@@ -20,6 +20,8 @@ struct invocation_result {
   std::string body;
   /// Transport error text when `status` is 0.
   std::string error;
+  /// Connections the call had to open (0 when a kept-alive one was reused).
+  int new_connections = 0;
 };
 
 /// Called exactly once per invocation, from a transport thread.

@@ -149,9 +149,11 @@ void http_client::run() {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &req);
       auto code = msg->data.result;
       if (code == CURLE_OK) {
-        long status = 0;
+        long status = 0, connects = 0;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &connects);
         req->result.status = static_cast<int>(status);
+        req->result.new_connections = static_cast<int>(connects);
       } else {
         req->result.status = 0;
         req->result.timed_out = code == CURLE_OPERATION_TIMEDOUT;
