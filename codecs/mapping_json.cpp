@@ -1,0 +1,92 @@
+#include "codecs/mapping_json.hpp"
+
+#include <cstdio>
+
+#include "codecs/event_writer.hpp"
+
+namespace kesm::codecs {
+
+namespace {
+
+void field(std::string& out, const char* name) {
+  if (out.size() > 1)
+    out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+void str(std::string& out, const char* name, const std::string& value) {
+  field(out, name);
+  event_writer::append_json_string(out, value);
+}
+
+void num(std::string& out, const char* name, int64_t value) {
+  field(out, name);
+  out += std::to_string(value);
+}
+
+} // namespace
+
+std::string function_arn(const std::string& name, const arn_context& ctx) {
+  if (name.rfind("arn:", 0) == 0)
+    return name;
+  return "arn:aws:lambda:" + ctx.region + ":" + ctx.account + ":function:"
+         + name;
+}
+
+std::string mapping_arn(const std::string& uuid, const arn_context& ctx) {
+  return "arn:aws:lambda:" + ctx.region + ":" + ctx.account
+         + ":event-source-mapping:" + uuid;
+}
+
+std::string to_configuration_json(const mapping_config& m,
+                                  const mapping_runtime& rt,
+                                  const arn_context& ctx) {
+  std::string out = "{";
+  str(out, "UUID", m.uuid);
+  str(out, "StartingPosition", std::string(to_string(m.start)));
+  if (m.start == starting_position::at_timestamp) {
+    field(out, "StartingPositionTimestamp");
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3f",
+                  static_cast<double>(m.start_timestamp_ms) / 1000.0);
+    out += buf;
+  }
+  num(out, "BatchSize", m.batch_size);
+  // Unset means Kafka's 500 ms default, which whole seconds cannot say.
+  if (m.window_set)
+    num(out, "MaximumBatchingWindowInSeconds", m.window_ms / 1000);
+  if (!m.event_source_arn.empty())
+    str(out, "EventSourceArn", m.event_source_arn);
+  str(out, "FunctionArn", function_arn(m.function_name, ctx));
+  num(out, "LastModified", rt.last_modified);
+  str(out, "LastProcessingResult", rt.last_processing_result);
+  str(out, "State", rt.state);
+  str(out, "StateTransitionReason", rt.state_transition_reason);
+  field(out, "Topics");
+  out += '[';
+  event_writer::append_json_string(out, m.topic);
+  out += ']';
+  const char* group_field = "AmazonManagedKafkaEventSourceConfig";
+  if (m.event_source_arn.empty()) {
+    field(out, "SelfManagedEventSource");
+    out += "{\"Endpoints\":{\"KAFKA_BOOTSTRAP_SERVERS\":[";
+    for (size_t i = 0; i < m.bootstrap_servers.size(); ++i) {
+      if (i > 0)
+        out += ',';
+      event_writer::append_json_string(out, m.bootstrap_servers[i]);
+    }
+    out += "]}}";
+    group_field = "SelfManagedKafkaEventSourceConfig";
+  }
+  field(out, group_field);
+  out += "{\"ConsumerGroupId\":";
+  event_writer::append_json_string(out, m.consumer_group_id);
+  out += '}';
+  str(out, "EventSourceMappingArn", mapping_arn(m.uuid, ctx));
+  out += '}';
+  return out;
+}
+
+} // namespace kesm::codecs

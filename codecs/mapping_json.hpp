@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "codecs/mapping_config.hpp"
+
+namespace kesm::codecs {
+
+/// Region and account that ARNs are formed with (configurable, as kesm is
+/// not in any AWS account).
+struct arn_context {
+  std::string region = "us-east-1";
+  std::string account = "000000000000";
+};
+
+/// What a mapping's configuration JSON reports besides its definition.
+struct mapping_runtime {
+  /// Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting.
+  std::string state = "Creating";
+  std::string state_transition_reason = "USER_INITIATED";
+  /// `OK`, `PROBLEM: <cause>`, or `No records processed`.
+  std::string last_processing_result = "No records processed";
+  /// Epoch seconds.
+  int64_t last_modified = 0;
+};
+
+/// `arn:aws:lambda:<region>:<account>:function:<name>`; a name that is
+/// already an ARN is returned as it is.
+std::string function_arn(const std::string& name, const arn_context& ctx);
+
+/// `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`.
+std::string mapping_arn(const std::string& uuid, const arn_context& ctx);
+
+/// The mapping as Lambda's `EventSourceMappingConfiguration` JSON (what
+/// Create, Get, Update, Delete and List return), with Lambda's field names.
+std::string to_configuration_json(const mapping_config& m,
+                                  const mapping_runtime& rt,
+                                  const arn_context& ctx);
+
+} // namespace kesm::codecs
