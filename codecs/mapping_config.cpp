@@ -214,6 +214,27 @@ std::string make_uuid() {
   return buf;
 }
 
+std::string name_uuid(const std::string& name) {
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : name) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    return h;
+  };
+  uint64_t a = fnv(0xcbf29ce484222325ull), b = fnv(0x84222325cbf29ce4ull);
+  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000005000ull;
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF),
+                static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
 expected<mapping_config> parse_mapping(std::string_view json,
                                        const cluster_map& clusters,
                                        std::string uuid, int64_t now_ms) {

@@ -54,6 +54,11 @@ expected<mapping_config> parse_mapping(std::string_view json,
 /// A random (version 4) UUID in its canonical text form.
 std::string make_uuid();
 
+/// A UUID derived from `name` (same name, same UUID; version 5 layout,
+/// FNV-1a based): config-file mappings keep their UUID, and so their
+/// default consumer group and committed offsets, across restarts.
+std::string name_uuid(const std::string& name);
+
 /// `StartingPosition` text for `p`.
 std::string_view to_string(starting_position p);
 

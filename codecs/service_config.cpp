@@ -122,6 +122,14 @@ expected<service_config> parse_service_config(std::string_view json,
     auto mc = parse_mapping(text, cfg.clusters, "", now_ms);
     if (!mc)
       return error{mc.err().code, "config: " + where + mc.err().message};
+    // Stable across restarts and edits of other fields: the UUID names the
+    // default consumer group, whose commits must survive a restart.
+    auto uuid = name_uuid("config:" + mc->function_name + ":" + mc->topic
+                          + ":" + mc->event_source_arn + ":"
+                          + mc->bootstrap_string());
+    if (mc->consumer_group_id == mc->uuid)
+      mc->consumer_group_id = uuid;
+    mc->uuid = uuid;
     if (!cfg.functions.count(mc->function_name))
       return error{errc::not_found,
                    "config: " + where + "Function not found: "

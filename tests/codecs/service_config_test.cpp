@@ -31,6 +31,23 @@ TEST(service_config, parses_the_documented_shape) {
   EXPECT_NE(cfg->mappings[0].uuid, cfg->mappings[1].uuid);
 }
 
+TEST(service_config, keeps_a_mappings_uuid_and_group_across_restarts) {
+  auto a = parse_service_config(example, now);
+  auto edited = example;
+  edited.replace(edited.find("\"TRIM_HORIZON\","), 15,
+                 "\"TRIM_HORIZON\", \"BatchSize\": 7,");
+  auto b = parse_service_config(edited, now);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b) << b.err().message;
+  EXPECT_EQ(a->mappings[0].uuid, b->mappings[0].uuid);
+  EXPECT_EQ(a->mappings[0].consumer_group_id, a->mappings[0].uuid);
+  EXPECT_EQ(b->mappings[0].consumer_group_id, a->mappings[0].uuid);
+  EXPECT_EQ(b->mappings[0].batch_size, 7);
+  EXPECT_NE(a->mappings[0].uuid, a->mappings[1].uuid);
+  EXPECT_EQ(a->mappings[0].uuid.size(), 36u);
+  EXPECT_EQ(a->mappings[0].uuid[14], '5');
+}
+
 TEST(service_config, names_the_bad_mapping_and_field) {
   auto text = example;
   text.replace(text.find("\"Topics\": [\"u\"]"), 15,

@@ -163,3 +163,37 @@ TEST(cli, demo_runs_and_commits_everything) {
   EXPECT_NE(text.find("t=3s"), std::string::npos) << text;
   EXPECT_NE(text.find("uncommitted after stop: 0"), std::string::npos) << text;
 }
+
+TEST(cli, serve_restart_keeps_the_default_group_of_a_config_mapping) {
+  test_cluster cluster;
+  cluster.create_topic("again", 1);
+  cluster.produce("again", 0, 50);
+  scripted_function fn;
+  // No ConsumerGroupId: the group is the mapping's UUID, which must not
+  // change between two starts of the same config file.
+  auto path = write_config(
+    "again.json",
+    R"({"kafka":{"session.timeout.ms":6000},"functions":{"fn":{"url":")"
+      + fn.url()
+      + R"("}},"mappings":[{"FunctionName":"fn","Topics":["again"],)"
+        R"("StartingPosition":"TRIM_HORIZON","MaximumBatchingWindowInSeconds":0,)"
+        R"("SelfManagedEventSource":{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":[")"
+      + cluster.bootstrap() + R"("]}}}]})");
+  {
+    child serve({"serve", "--config", path});
+    ASSERT_TRUE(eventually([&] { return fn.delivered() >= 50; }));
+    EXPECT_EQ(serve.stop(SIGTERM), 0);
+  }
+  auto first_run = fn.calls().size();
+  cluster.produce("again", 0, 20, "late");
+  {
+    child serve({"serve", "--config", path});
+    ASSERT_TRUE(eventually([&] { return fn.delivered() >= 70; }));
+    EXPECT_EQ(serve.stop(SIGTERM), 0);
+  }
+  auto calls = fn.calls();
+  ASSERT_GT(calls.size(), first_run);
+  EXPECT_EQ(calls[first_run].records.front().offset, 50)
+    << "the restart read the topic again from the start";
+  EXPECT_EQ(positions(calls).size(), 70u);
+}
