@@ -29,6 +29,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   /// Records a reader passed over before the starting timestamp
   /// (reader -> supervisor): `(skipped_atom, partition, generation, next)`.
   CAF_ADD_ATOM(kesm, kesm::actors, skipped_atom, "k_skipped")
+  /// A control-plane request (API server -> registry).
+  CAF_ADD_ATOM(kesm, kesm::actors, api_atom, "k_api")
   /// Status query (anyone -> supervisor).
   CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
 CAF_END_TYPE_ID_BLOCK(kesm)

@@ -16,6 +16,12 @@ struct dev_broker_options {
 struct serve_options {
   std::string config_path = "kesm.json";
   int pollers = 1;
+  /// Control-plane API address, HOST:PORT (port 0: any free port).
+  std::string api = "127.0.0.1:9000";
+  /// `sqlite:PATH` of the mapping store.
+  std::string store = "sqlite:kesm-mappings.db";
+  std::string region = "us-east-1";
+  std::string account = "000000000000";
 };
 
 /// `kesm demo`: options.

@@ -31,6 +31,22 @@ int main(int argc, char** argv) {
   srv->add_option("--pollers", serve.pollers, "Pollers per mapping")
     ->check(CLI::Range(1, 2000))
     ->capture_default_str();
+  srv->add_option("--api", serve.api,
+                  "Control-plane API address HOST:PORT (port 0: any free)")
+    ->capture_default_str();
+  srv->add_option("--store", serve.store,
+                  "Mapping store: sqlite:PATH (API-created mappings)")
+    ->capture_default_str();
+  srv->add_option("--region", serve.region, "Region used in ARNs")
+    ->capture_default_str();
+  srv->add_option("--account", serve.account,
+                  "12-digit account id used in ARNs")
+    ->check([](const std::string& s) {
+      return s.size() == 12 && s.find_first_not_of("0123456789") == s.npos
+               ? std::string{}
+               : std::string{"--account must be 12 digits"};
+    })
+    ->capture_default_str();
 
   kesm::cli::demo_options demo;
   auto* dem = app.add_subcommand(

@@ -3,11 +3,14 @@
 #include <memory>
 
 #include "actors/mapping_control.hpp"
+#include "actors/mapping_registry.hpp"
 #include "cli/commands.hpp"
 #include "cli/runtime.hpp"
 #include "codecs/service_config.hpp"
 #include "transport/http_client.hpp"
+#include "transport/api_server.hpp"
 #include "transport/log.hpp"
+#include "transport/mapping_store.hpp"
 
 namespace kesm::cli {
 
@@ -24,40 +27,65 @@ int run_serve(const serve_options& opts) {
               << cfg.err().message << "\n";
     return 2;
   }
+  if (opts.store.rfind("sqlite:", 0) != 0 || opts.store.size() <= 7) {
+    std::cerr << "kesm serve: --store " << opts.store
+              << ": use sqlite:PATH, e.g. sqlite:/var/lib/kesm/mappings.db\n";
+    return 2;
+  }
+  auto colon = opts.api.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(opts.api.substr(colon + 1));
+    } catch (...) {
+      port = -1;
+    }
+  }
+  if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+    std::cerr << "kesm serve: --api " << opts.api
+              << ": use HOST:PORT, e.g. 127.0.0.1:9000\n";
+    return 2;
+  }
+  auto store = transport::mapping_store::open(opts.store.substr(7));
+  if (!store) {
+    std::cerr << "kesm serve: " << store.err().message << "\n";
+    return 2;
+  }
   auto http = std::make_shared<transport::http_client>();
-  std::map<std::string, transport::function_target_ptr> targets;
+  actors::registry_options ro;
   for (auto& [name, fn] : cfg->functions)
-    targets[name] = std::make_shared<transport::http_target>(
+    ro.functions[name] = std::make_shared<transport::http_target>(
       http, fn.url, fn.timeout_seconds);
+  ro.clusters = cfg->clusters;
+  ro.arns = codecs::arn_context{opts.region, opts.account};
+  ro.config_mappings = cfg->mappings;
+  ro.store = std::make_shared<transport::mapping_store>(std::move(*store));
+  ro.defaults.pollers = static_cast<size_t>(opts.pollers);
+  ro.defaults.kafka = cfg->kafka;
   actor_config acfg;
   caf::actor_system sys{acfg};
-  std::vector<caf::actor> running;
-  for (auto& m : cfg->mappings) {
-    if (!m.enabled) {
-      transport::log(transport::log_level::info, "mapping " + m.uuid,
-                     "State - -> Disabled (Enabled is false)");
-      continue;
-    }
-    actors::mapping_options mo;
-    mo.config = m;
-    mo.target = targets.at(m.function_name);
-    mo.pollers = static_cast<size_t>(opts.pollers);
-    mo.kafka = cfg->kafka;
-    transport::log(transport::log_level::info, "mapping " + m.uuid,
-                   "topic " + m.topic + " -> function " + m.function_name
-                     + " (" + mo.target->describe() + "), group "
-                     + m.consumer_group_id);
-    running.push_back(actors::spawn_mapping(sys, std::move(mo)));
+  auto registry = actors::spawn_registry(sys, std::move(ro));
+  transport::api_server api([&](const transport::api_request& req) {
+    return actors::call_registry(sys, registry, req);
+  });
+  auto bound = api.start(opts.api.substr(0, colon), port);
+  if (!bound) {
+    std::cerr << "kesm serve: " << bound.err().message << "\n";
+    actors::stop_mappings(sys, {registry});
+    return 2;
   }
+  std::cout << "kesm serve: API on http://" << opts.api.substr(0, colon) << ":"
+            << *bound << "/2015-03-31/event-source-mappings/ ("
+            << cfg->mappings.size() << " mapping(s) from " << opts.config_path
+            << ", store " << opts.store << ")" << std::endl;
   transport::log(transport::log_level::info, "serve",
-                 std::to_string(running.size())
-                   + " mapping(s) running; SIGINT/SIGTERM to stop");
+                 "running; SIGINT/SIGTERM to stop");
   while (!wait_for_signal(std::chrono::milliseconds(1000))) {
     // serving
   }
   transport::log(transport::log_level::info, "serve",
                  "stopping: finishing in-flight batches, committing offsets");
-  actors::stop_mappings(sys, running);
+  actors::stop_mappings(sys, {registry});
   transport::log(transport::log_level::info, "serve", "stopped");
   return 0;
 }

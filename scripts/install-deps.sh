@@ -24,3 +24,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "kesm: all Debian packages already installed"
 fi
+# The control-plane tests drive kesm with the real AWS CLI and boto3; take
+# Debian's where the machine has none.
+if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import boto3" 2>/dev/null; then
+  echo "kesm: installing Debian's awscli and python3-boto3"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends awscli python3-boto3
+fi

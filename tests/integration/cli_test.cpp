@@ -86,6 +86,16 @@ struct child {
   }
 };
 
+/// `kesm serve` arguments on a free API port and a fresh store file.
+std::vector<std::string> serve_args(const std::string& config,
+                                    const std::string& name) {
+  auto store = ::testing::TempDir() + name + ".db";
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::remove((store + suffix).c_str());
+  return {"serve", "--config", config, "--api", "127.0.0.1:0",
+          "--store", "sqlite:" + store};
+}
+
 std::string write_config(const std::string& name, const std::string& text) {
   auto path = ::testing::TempDir() + name;
   std::ofstream(path) << text;
@@ -112,7 +122,7 @@ TEST(cli, dev_broker_prints_its_bootstrap_first_and_serves) {
 
 TEST(cli, serve_rejects_a_bad_config_with_one_line) {
   auto path = write_config("bad.json", R"({"functions":{},"mappings":[{}]})");
-  child serve({"serve", "--config", path}, false);
+  child serve(serve_args(path, "bad"), false);
   EXPECT_EQ(serve.wait(), 2);
 }
 
@@ -133,13 +143,13 @@ TEST(cli, serve_survives_kill_9_without_skipping_a_record) {
         R"("SelfManagedEventSource":{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":[")"
       + bootstrap + R"("]}}}]})");
   {
-    child serve({"serve", "--config", path});
+    child serve(serve_args(path, "crash"));
     ASSERT_TRUE(eventually([&] { return fn.delivered() >= 150; }));
     EXPECT_EQ(serve.stop(SIGKILL), 128 + SIGKILL);
   }
   auto after_crash = fn.calls().size();
   {
-    child serve({"serve", "--config", path});
+    child serve(serve_args(path, "crash2"));
     ASSERT_TRUE(eventually(
       [&] { return all_committed(cluster, "crash-g", "crash"); }));
     EXPECT_EQ(serve.stop(SIGTERM), 0);
@@ -180,14 +190,14 @@ TEST(cli, serve_restart_keeps_the_default_group_of_a_config_mapping) {
         R"("SelfManagedEventSource":{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":[")"
       + cluster.bootstrap() + R"("]}}}]})");
   {
-    child serve({"serve", "--config", path});
+    child serve(serve_args(path, "again"));
     ASSERT_TRUE(eventually([&] { return fn.delivered() >= 50; }));
     EXPECT_EQ(serve.stop(SIGTERM), 0);
   }
   auto first_run = fn.calls().size();
   cluster.produce("again", 0, 20, "late");
   {
-    child serve({"serve", "--config", path});
+    child serve(serve_args(path, "again2"));
     ASSERT_TRUE(eventually([&] { return fn.delivered() >= 70; }));
     EXPECT_EQ(serve.stop(SIGTERM), 0);
   }

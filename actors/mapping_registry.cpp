@@ -1,0 +1,477 @@
+#include "actors/mapping_registry.hpp"
+
+#include <chrono>
+
+#include "actors/atoms.hpp"
+#include "codecs/event_writer.hpp"
+#include "codecs/mapping_update.hpp"
+#include "transport/log.hpp"
+
+namespace kesm::actors {
+
+namespace {
+
+using transport::api_reply;
+using transport::api_request;
+using transport::log;
+using transport::log_level;
+
+constexpr std::string_view api_prefix = "/2015-03-31/event-source-mappings";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// One mapping the registry knows.
+struct entry {
+  /// CreateEventSourceMapping JSON with the updates applied (API mappings).
+  std::string document;
+  codecs::mapping_config cfg;
+  codecs::mapping_runtime rt;
+  /// `api` or `config`.
+  std::string source;
+  caf::actor sup;
+  bool deleting = false;
+  /// Start a new supervisor once the current one is down (an update).
+  bool restart = false;
+};
+
+/// State of the registry. Touched only by the registry's own thread.
+struct registry_state {
+  registry_options opts;
+  std::map<std::string, entry> entries;
+  std::vector<std::string> order; // creation order, for List
+  bool stopping = false;
+  caf::error exit_reason;
+
+  static inline const char* name = "kesm.registry";
+};
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+api_reply error_reply(int status, const char* type, const std::string& msg) {
+  std::string body = "{\"Type\":\"User\",\"message\":";
+  codecs::event_writer::append_json_string(body, msg);
+  body += '}';
+  return api_reply{status, body, type};
+}
+
+api_reply invalid(const std::string& msg) {
+  return error_reply(400, "InvalidParameterValueException", msg);
+}
+
+api_reply not_found(const std::string& msg) {
+  return error_reply(404, "ResourceNotFoundException", msg);
+}
+
+api_reply from_codec_error(const codecs::error& err) {
+  return err.code == codecs::errc::not_found ? not_found(err.message)
+                                             : invalid(err.message);
+}
+
+/// The function registry key of a FunctionName: a name, `name:qualifier`,
+/// or a function ARN.
+std::string function_key(const std::string& name) {
+  std::string s = name;
+  if (s.rfind("arn:", 0) == 0) {
+    auto pos = s.find(":function:");
+    s = pos == std::string::npos ? s : s.substr(pos + 10);
+  }
+  return s.substr(0, s.find(':'));
+}
+
+api_reply config_reply(self_ptr self, const entry& e, int status) {
+  return api_reply{status,
+                   codecs::to_configuration_json(e.cfg, e.rt,
+                                                 self->state.opts.arns),
+                   ""};
+}
+
+void set_state(entry& e, const char* state) {
+  if (e.rt.state != state)
+    log(log_level::info, "mapping " + e.cfg.uuid,
+        "registry: " + e.rt.state + " -> " + state);
+  e.rt.state = state;
+}
+
+void start(self_ptr self, entry& e) {
+  auto& opts = self->state.opts;
+  mapping_options mo = opts.defaults;
+  mo.config = e.cfg;
+  mo.target = opts.functions.at(function_key(e.cfg.function_name));
+  e.sup = spawn_mapping(self->system(), std::move(mo));
+  self->monitor(e.sup);
+}
+
+/// Stops a running supervisor cleanly; its down message finishes the move.
+void stop(entry& e) {
+  if (e.sup)
+    caf::anon_send_exit(e.sup, caf::exit_reason::user_shutdown);
+}
+
+bool group_taken(self_ptr self, const std::string& group,
+                 const std::string& except) {
+  for (auto& [uuid, e] : self->state.entries)
+    if (uuid != except && !e.deleting && e.cfg.consumer_group_id == group)
+      return true;
+  return false;
+}
+
+caf::expected<bool> persist(self_ptr self, const entry& e) {
+  auto& store = self->state.opts.store;
+  if (!store || e.source != "api")
+    return true;
+  auto ok = store->put(transport::stored_mapping{e.cfg.uuid, e.document,
+                                                 e.source, e.rt.last_modified});
+  if (!ok)
+    return caf::make_error(caf::sec::runtime_error, ok.err().message);
+  return true;
+}
+
+api_reply create(self_ptr self, const api_request& req) {
+  auto& st = self->state;
+  auto cfg = codecs::parse_mapping(req.body, st.opts.clusters, "", now_ms());
+  if (!cfg)
+    return from_codec_error(cfg.err());
+  if (!st.opts.functions.count(function_key(cfg->function_name)))
+    return not_found("Function not found: "
+                     + codecs::function_arn(cfg->function_name, st.opts.arns));
+  if (group_taken(self, cfg->consumer_group_id, ""))
+    return error_reply(409, "ResourceConflictException",
+                       "An event source mapping with consumer group id "
+                         + cfg->consumer_group_id
+                         + " already exists; choose another ConsumerGroupId");
+  entry e;
+  e.document = req.body;
+  e.cfg = *cfg;
+  e.source = "api";
+  e.rt.last_modified = now_ms() / 1000;
+  e.rt.state = cfg->enabled ? "Creating" : "Disabled";
+  if (auto ok = persist(self, e); !ok)
+    return error_reply(500, "ServiceException", to_string(ok.error()));
+  auto uuid = e.cfg.uuid;
+  auto& stored = st.entries[uuid] = std::move(e);
+  st.order.push_back(uuid);
+  log(log_level::info, "mapping " + uuid,
+      "created: topic " + stored.cfg.topic + " -> "
+        + stored.cfg.function_name);
+  if (stored.cfg.enabled)
+    start(self, stored);
+  return config_reply(self, stored, 202);
+}
+
+api_reply update(self_ptr self, entry& e, const api_request& req) {
+  auto& st = self->state;
+  if (e.source == "config")
+    return error_reply(409, "ResourceConflictException",
+                       "This event source mapping is defined in the config"
+                       " file; change it there");
+  if (e.deleting || e.restart || e.rt.state == "Disabling")
+    return error_reply(400, "ResourceInUseException",
+                       "The event source mapping is in state " + e.rt.state
+                         + "; try again when it is Enabled or Disabled");
+  auto merged = codecs::apply_update(e.document, req.body);
+  if (!merged)
+    return from_codec_error(merged.err());
+  auto cfg = codecs::parse_mapping(*merged, st.opts.clusters, e.cfg.uuid,
+                                   now_ms());
+  if (!cfg)
+    return from_codec_error(cfg.err());
+  if (cfg->consumer_group_id != e.cfg.consumer_group_id)
+    return invalid("ConsumerGroupId cannot be updated: it is set only when"
+                   " the event source mapping is created");
+  if (!st.opts.functions.count(function_key(cfg->function_name)))
+    return not_found("Function not found: "
+                     + codecs::function_arn(cfg->function_name, st.opts.arns));
+  auto previous = e;
+  e.document = *merged;
+  e.cfg = *cfg;
+  e.rt.last_modified = now_ms() / 1000;
+  if (auto ok = persist(self, e); !ok) {
+    e = previous;
+    return error_reply(500, "ServiceException", to_string(ok.error()));
+  }
+  if (e.sup) {
+    if (!e.cfg.enabled) {
+      set_state(e, "Disabling");
+    } else {
+      set_state(e, "Updating");
+      e.restart = true;
+    }
+    stop(e);
+  } else if (e.cfg.enabled) {
+    set_state(e, "Enabling");
+    start(self, e);
+  } else {
+    set_state(e, "Disabled");
+  }
+  return config_reply(self, e, 202);
+}
+
+api_reply remove(self_ptr self, const std::string& uuid) {
+  auto& st = self->state;
+  auto& e = st.entries.at(uuid);
+  if (e.source == "config")
+    return error_reply(409, "ResourceConflictException",
+                       "This event source mapping is defined in the config"
+                       " file; remove it there");
+  if (st.opts.store) {
+    auto ok = st.opts.store->erase(uuid);
+    if (!ok)
+      return error_reply(500, "ServiceException", ok.err().message);
+  }
+  set_state(e, "Deleting");
+  auto reply = config_reply(self, e, 202);
+  if (e.sup) {
+    e.deleting = true;
+    e.restart = false;
+    stop(e);
+  } else {
+    st.entries.erase(uuid);
+    st.order.erase(std::find(st.order.begin(), st.order.end(), uuid));
+  }
+  return reply;
+}
+
+api_reply list(self_ptr self, const api_request& req) {
+  auto& st = self->state;
+  auto q = [&](const char* k) {
+    auto it = req.query.find(k);
+    return it == req.query.end() ? std::string{} : it->second;
+  };
+  auto fn = q("FunctionName"), arn = q("EventSourceArn"), marker = q("Marker"),
+       max = q("MaxItems");
+  size_t page = 100, from = 0;
+  if (!max.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(max.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 10000)
+      return invalid("1 validation error detected: Value '" + max
+                     + "' at 'maxItems' failed to satisfy constraint: Member"
+                       " must have value between 1 and 10000");
+    page = std::min<size_t>(100, static_cast<size_t>(v));
+  }
+  if (!marker.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(marker.c_str(), &end, 10);
+    if (*end != '\0' || v < 0)
+      return invalid("Invalid Marker " + marker
+                     + "; pass the NextMarker of the previous page");
+    from = static_cast<size_t>(v);
+  }
+  std::vector<const entry*> matching;
+  for (auto& uuid : st.order) {
+    auto& e = st.entries.at(uuid);
+    if (!fn.empty() && function_key(fn) != function_key(e.cfg.function_name))
+      continue;
+    if (!arn.empty() && arn != e.cfg.event_source_arn)
+      continue;
+    matching.push_back(&e);
+  }
+  std::string body = "{\"EventSourceMappings\":[";
+  size_t end = std::min(matching.size(), from + page);
+  for (size_t i = from; i < end; ++i) {
+    if (i > from)
+      body += ',';
+    body += codecs::to_configuration_json(matching[i]->cfg, matching[i]->rt,
+                                          st.opts.arns);
+  }
+  body += ']';
+  if (end < matching.size())
+    body += ",\"NextMarker\":\"" + std::to_string(end) + "\"";
+  body += '}';
+  return api_reply{200, body, ""};
+}
+
+api_reply route(self_ptr self, const api_request& req) {
+  auto& st = self->state;
+  if (req.path == "/healthz")
+    return api_reply{200, "{\"status\":\"ok\"}", ""};
+  if (req.path == "/readyz")
+    return api_reply{200,
+                     "{\"status\":\"ready\",\"mappings\":"
+                       + std::to_string(st.entries.size()) + "}",
+                     ""};
+  std::string_view path = req.path;
+  if (path.substr(0, api_prefix.size()) != api_prefix)
+    return error_reply(404, "ResourceNotFoundException",
+                       "No such path " + req.path + "; the API is under "
+                         + std::string(api_prefix) + "/");
+  auto rest = path.substr(api_prefix.size());
+  if (!rest.empty() && rest.front() == '/')
+    rest.remove_prefix(1);
+  if (!rest.empty() && rest.back() == '/')
+    rest.remove_suffix(1);
+  if (rest.find('/') != std::string_view::npos)
+    return error_reply(404, "ResourceNotFoundException",
+                       "No such path " + req.path);
+  if (rest.empty()) {
+    if (req.method == "POST")
+      return create(self, req);
+    if (req.method == "GET")
+      return list(self, req);
+    return error_reply(405, "InvalidParameterValueException",
+                       req.method + " is not allowed on " + req.path
+                         + "; use POST (create) or GET (list)");
+  }
+  std::string uuid(rest);
+  auto it = st.entries.find(uuid);
+  if (it == st.entries.end() || it->second.deleting)
+    return not_found("The resource you requested does not exist: event"
+                     " source mapping "
+                     + uuid);
+  if (req.method == "GET")
+    return config_reply(self, it->second, 200);
+  if (req.method == "PUT")
+    return update(self, it->second, req);
+  if (req.method == "DELETE")
+    return remove(self, uuid);
+  return error_reply(405, "InvalidParameterValueException",
+                     req.method + " is not allowed on " + req.path
+                       + "; use GET, PUT or DELETE");
+}
+
+void on_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto& [uuid, e] : st.entries) {
+    if (e.sup.address() != dm.source)
+      continue;
+    e.sup = nullptr;
+    if (e.deleting) {
+      log(log_level::info, "mapping " + uuid, "registry: deleted");
+      auto id = uuid;
+      st.entries.erase(id);
+      st.order.erase(std::find(st.order.begin(), st.order.end(), id));
+    } else if (st.stopping) {
+      // stays as it is; the process is going down
+    } else if (e.restart || (e.cfg.enabled && dm.reason != caf::exit_reason::user_shutdown)) {
+      e.restart = false;
+      start(self, e);
+    } else {
+      set_state(e, "Disabled");
+    }
+    break;
+  }
+  if (st.stopping) {
+    for (auto& [uuid, e] : st.entries)
+      if (e.sup)
+        return;
+    self->quit(st.exit_reason);
+  }
+}
+
+void load(self_ptr self) {
+  auto& st = self->state;
+  for (auto& cfg : st.opts.config_mappings) {
+    entry e;
+    e.cfg = cfg;
+    e.source = "config";
+    e.rt.last_modified = now_ms() / 1000;
+    e.rt.state = cfg.enabled ? "Creating" : "Disabled";
+    st.order.push_back(cfg.uuid);
+    st.entries[cfg.uuid] = std::move(e);
+  }
+  if (st.opts.store) {
+    auto stored = st.opts.store->load_all();
+    if (!stored)
+      log(log_level::error, "registry", stored.err().message);
+    else
+      for (auto& m : *stored) {
+        auto cfg = codecs::parse_mapping(m.document, st.opts.clusters, m.uuid,
+                                         now_ms());
+        if (!cfg) {
+          log(log_level::error, "mapping " + m.uuid,
+              "stored mapping no longer valid, not started: "
+                + cfg.err().message);
+          continue;
+        }
+        entry e;
+        e.document = m.document;
+        e.cfg = *cfg;
+        e.source = m.source;
+        e.rt.last_modified = m.last_modified;
+        e.rt.state = cfg->enabled ? "Creating" : "Disabled";
+        st.order.push_back(m.uuid);
+        st.entries[m.uuid] = std::move(e);
+      }
+  }
+  for (auto& [uuid, e] : st.entries) {
+    if (!e.cfg.enabled)
+      continue;
+    if (!st.opts.functions.count(function_key(e.cfg.function_name))) {
+      e.rt.last_processing_result = "PROBLEM: Function not found: "
+                                    + e.cfg.function_name;
+      set_state(e, "Disabled");
+      continue;
+    }
+    start(self, e);
+  }
+}
+
+caf::behavior registry(self_ptr self, registry_options opts) {
+  self->state.opts = std::move(opts);
+  load(self);
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    st.stopping = true;
+    st.exit_reason = msg.reason;
+    bool any = false;
+    for (auto& [uuid, e] : st.entries)
+      if (e.sup) {
+        stop(e);
+        any = true;
+      }
+    if (!any)
+      self->quit(msg.reason);
+  });
+  self->send(self, tick_atom_v);
+  return {
+    [=](api_atom, const api_request& req) { return route(self, req); },
+    [=](tick_atom) {
+      for (auto& [uuid, e] : self->state.entries) {
+        if (!e.sup || e.deleting)
+          continue;
+        auto id = uuid;
+        self->request(e.sup, std::chrono::seconds(1), status_atom_v)
+          .then(
+            [=](const mapping_status& s) {
+              auto it = self->state.entries.find(id);
+              if (it == self->state.entries.end())
+                return;
+              auto& e = it->second;
+              e.rt.last_processing_result = s.last_processing_result;
+              if (s.state == "Enabled" && !e.restart && e.cfg.enabled)
+                set_state(e, "Enabled");
+            },
+            [](const caf::error&) {
+              // stopping or busy: the next tick asks again
+            });
+      }
+      self->delayed_send(self, std::chrono::milliseconds(250), tick_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys, registry_options opts) {
+  return sys.spawn<caf::detached>(registry, std::move(opts));
+}
+
+api_reply call_registry(caf::actor_system& sys, const caf::actor& registry,
+                        const api_request& req) {
+  caf::scoped_actor self{sys};
+  api_reply reply = error_reply(500, "ServiceException",
+                                "kesm did not answer in time; try again");
+  self->request(registry, std::chrono::seconds(30), api_atom_v, req)
+    .receive([&](const api_reply& r) { reply = r; },
+             [](const caf::error&) {
+               // keep the ServiceException
+             });
+  return reply;
+}
+
+} // namespace kesm::actors

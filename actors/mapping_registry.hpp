@@ -1,0 +1,55 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/supervisor.hpp"
+#include "codecs/mapping_json.hpp"
+#include "codecs/service_config.hpp"
+#include "transport/api_server.hpp"
+#include "transport/function_target.hpp"
+#include "transport/mapping_store.hpp"
+
+namespace kesm::actors {
+
+/// What the registry needs to run mappings.
+struct registry_options {
+  /// FunctionName -> target (names only; ARNs resolve to the name).
+  std::map<std::string, transport::function_target_ptr> functions;
+  codecs::cluster_map clusters;
+  codecs::arn_context arns;
+  /// Mappings from the config file (marked `config`, never stored).
+  std::vector<codecs::mapping_config> config_mappings;
+  /// The durable store of API-created mappings; may be null (tests).
+  std::shared_ptr<transport::mapping_store> store;
+  /// Template for every mapping's runtime options (pollers, Kafka props).
+  mapping_options defaults;
+};
+
+/// Spawns the mapping registry on its own thread (its SQLite writes wait for
+/// the disk). It is the single owner of mapping definitions and states: it
+/// loads the store and the config file's mappings, runs one supervisor per
+/// enabled mapping, and answers the control-plane API
+/// (`(api_atom, api_request) -> api_reply`) with Lambda's paths, codes,
+/// field names and error shapes (esm-spec.md section 9). The HTTP server
+/// never touches a supervisor.
+///
+/// State machine per mapping: Creating -> Enabled (or Disabled); update:
+/// Enabling / Disabling / Updating -> Enabled or Disabled (a changed
+/// mapping's supervisor stops cleanly, committing, and a new one starts);
+/// delete: Deleting -> gone.
+caf::actor spawn_registry(caf::actor_system& sys, registry_options opts);
+
+/// Blocking call from a non-actor thread (the HTTP server's pool).
+transport::api_reply call_registry(caf::actor_system& sys,
+                                   const caf::actor& registry,
+                                   const transport::api_request& req);
+
+} // namespace kesm::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::api_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::api_reply)
