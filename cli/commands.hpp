@@ -32,7 +32,17 @@ struct demo_options {
   int batch_size = 100;
 };
 
+/// `kesm produce`: options.
+struct produce_options {
+  std::string bootstrap;
+  std::string topic;
+  int count = 1;
+  int partition = -1;
+  std::string value = "record";
+};
+
 int run_dev_broker(const dev_broker_options& opts);
+int run_produce(const produce_options& opts);
 int run_serve(const serve_options& opts);
 int run_demo(const demo_options& opts);
 

@@ -46,3 +46,36 @@ int run_dev_broker(const dev_broker_options& opts) {
 }
 
 } // namespace kesm::cli
+
+#include "transport/producer.hpp"
+
+namespace kesm::cli {
+
+int run_produce(const produce_options& opts) {
+  auto prod = transport::producer::connect(opts.bootstrap);
+  if (!prod) {
+    std::cerr << "kesm produce: " << prod.err().message << "\n";
+    return 1;
+  }
+  transport::outgoing_record r;
+  r.topic = opts.topic;
+  r.partition = opts.partition;
+  r.headers = {{"source", "kesm-produce"}};
+  for (int i = 0; i < opts.count; ++i) {
+    r.key = "k" + std::to_string(i);
+    r.value = opts.value + "-" + std::to_string(i);
+    if (auto ok = prod->produce(r); !ok) {
+      std::cerr << "kesm produce: " << ok.err().message << "\n";
+      return 1;
+    }
+  }
+  if (auto ok = prod->flush(30000); !ok) {
+    std::cerr << "kesm produce: " << ok.err().message
+              << "; is the broker at " << opts.bootstrap << " up?\n";
+    return 1;
+  }
+  std::cout << opts.count << " records produced to " << opts.topic << "\n";
+  return 0;
+}
+
+} // namespace kesm::cli

@@ -48,6 +48,22 @@ int main(int argc, char** argv) {
     })
     ->capture_default_str();
 
+  kesm::cli::produce_options prod;
+  auto* pro = app.add_subcommand(
+    "produce", "Produce test records (key k<i>, value <value>-<i>, one"
+               " header) and wait for every acknowledgement");
+  pro->add_option("--bootstrap", prod.bootstrap, "Bootstrap servers")
+    ->required();
+  pro->add_option("--topic", prod.topic, "Topic")->required();
+  pro->add_option("--count", prod.count, "Number of records")
+    ->check(CLI::Range(1, 100000000))
+    ->capture_default_str();
+  pro->add_option("--partition", prod.partition,
+                  "Partition (-1: by key)")
+    ->capture_default_str();
+  pro->add_option("--value", prod.value, "Value prefix")
+    ->capture_default_str();
+
   kesm::cli::demo_options demo;
   auto* dem = app.add_subcommand(
     "demo", "Embedded broker + steady producer + demo HTTP function + one"
@@ -70,5 +86,7 @@ int main(int argc, char** argv) {
     return kesm::cli::run_dev_broker(broker);
   if (srv->parsed())
     return kesm::cli::run_serve(serve);
+  if (pro->parsed())
+    return kesm::cli::run_produce(prod);
   return kesm::cli::run_demo(demo);
 }
