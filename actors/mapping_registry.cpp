@@ -341,6 +341,8 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     e.sup = nullptr;
     if (e.deleting) {
       log(log_level::info, "mapping " + uuid, "registry: deleted");
+      if (st.opts.defaults.metrics)
+        st.opts.defaults.metrics->remove(uuid); // its supervisor is gone
       auto id = uuid;
       st.entries.erase(id);
       st.order.erase(std::find(st.order.begin(), st.order.end(), id));

@@ -50,6 +50,7 @@ void drain(self_ptr self) {
   auto chunk = transport::make_chunk(st.topic, st.partition,
                                      st.scratch.data(),
                                      static_cast<size_t>(n), &errors);
+  transport::count(st.polled, static_cast<double>(chunk->records.size()));
   for (auto& e : errors)
     self->send(st.supervisor, wake_atom_v,
                "fetch error on " + st.topic + "-"
@@ -73,7 +74,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                uint64_t generation, int64_t skip_before_ts,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
-                               caf::actor supervisor, reader_limits limits) {
+                               caf::actor supervisor, reader_limits limits,
+                               prometheus::Counter* polled) {
   auto& st = self->state;
   st.topic = std::move(topic);
   st.partition = partition;
@@ -84,6 +86,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.batcher = std::move(batcher);
   st.supervisor = std::move(supervisor);
   st.limits = limits;
+  st.polled = polled;
   self->set_exit_handler([=](caf::exit_msg& msg) {
     self->state.queue.reset(); // release the librdkafka queue at once
     self->quit(msg.reason);

@@ -10,6 +10,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/wake_signal.hpp"
+#include <prometheus/counter.h>
+
+#include "transport/metrics.hpp"
 
 namespace kesm::actors {
 
@@ -40,6 +43,7 @@ struct reader_state {
   size_t outstanding_records = 0;
   size_t outstanding_bytes = 0;
   std::vector<rd_kafka_message_t*> scratch;
+  prometheus::Counter* polled = nullptr;
 
   static inline const char* name = "kesm.partition_reader";
 };
@@ -68,6 +72,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                uint64_t generation, int64_t skip_before_ts,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
-                               caf::actor supervisor, reader_limits limits);
+                               caf::actor supervisor, reader_limits limits,
+                               prometheus::Counter* polled = nullptr);
 
 } // namespace kesm::actors

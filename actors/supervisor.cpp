@@ -35,6 +35,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   st.opts = std::move(opts);
   auto& cfg = st.opts.config;
   st.status.uuid = cfg.uuid;
+  if (st.opts.metrics)
+    st.counters = st.opts.metrics->add(cfg.uuid);
   st.status.last_processing_result = "No records processed";
   st.set_state("Creating");
   st.writer = std::make_shared<codecs::event_writer>(cfg.event_source_arn,
@@ -142,6 +144,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   return {
     [=](wake_atom) { self->state.poll_consumer(); },
     [=](wake_atom, const std::string& fetch_error) {
+      transport::count(self->state.counters.polling_errors);
       self->state.set_result("PROBLEM: " + fetch_error);
     },
     [=](tick_atom) {
@@ -154,6 +157,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       auto& st = self->state;
       ++st.status.invocations;
       st.status.invoked_records += b->record_count();
+      auto records = static_cast<double>(b->record_count());
+      transport::count(st.counters.invoked, records);
+      if (out.kind != outcome_kind::success) {
+        transport::count(st.counters.failed_invoke, records);
+        transport::count(st.counters.invoke_errors);
+      }
       auto& batcher = st.batchers[b->poller];
       if (out.kind == outcome_kind::success) {
         st.retries.erase(b.get());

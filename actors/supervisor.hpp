@@ -14,6 +14,7 @@
 #include "codecs/mapping_config.hpp"
 #include "transport/function_target.hpp"
 #include "transport/kafka.hpp"
+#include "transport/metrics.hpp"
 
 namespace kesm::actors {
 
@@ -46,6 +47,8 @@ struct mapping_options {
   std::chrono::milliseconds shutdown_grace{10000};
   /// Extra librdkafka consumer properties (tests, tuning).
   transport::kafka_props kafka;
+  /// Where the mapping's counters live; null: not counted.
+  std::shared_ptr<transport::metrics> metrics;
 };
 
 /// A snapshot of a running mapping, for logs, the CLI and tests.

@@ -129,7 +129,8 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     auto reader = self->spawn<caf::monitored>(
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
       sig,
-      batchers[poller], caf::actor_cast<caf::actor>(self), limits);
+      batchers[poller], caf::actor_cast<caf::actor>(self), limits,
+      counters.polled);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;
@@ -218,6 +219,7 @@ void supervisor_state::store(const batch& b) {
                                       part.partition)
       ->offset = part.last_offset + 1;
     status.completed_records += part.count;
+    transport::count(counters.committed, static_cast<double>(part.count));
   }
   if (list->cnt == 0)
     return;

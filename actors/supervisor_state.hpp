@@ -37,6 +37,7 @@ struct supervisor_state {
   caf::stateful_actor<supervisor_state>* self = nullptr;
   mapping_options opts;
   mapping_status status;
+  transport::mapping_counters counters;
   // Declared before `rk`: librdkafka may call into a signal until the
   // client is gone, so signals are destroyed after it.
   std::vector<std::unique_ptr<wake_signal>> signals;

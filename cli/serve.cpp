@@ -11,6 +11,7 @@
 #include "transport/api_server.hpp"
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
+#include "transport/metrics.hpp"
 
 namespace kesm::cli {
 
@@ -62,10 +63,15 @@ int run_serve(const serve_options& opts) {
   ro.store = std::make_shared<transport::mapping_store>(std::move(*store));
   ro.defaults.pollers = static_cast<size_t>(opts.pollers);
   ro.defaults.kafka = cfg->kafka;
+  auto metrics = std::make_shared<transport::metrics>();
+  ro.defaults.metrics = metrics;
   actor_config acfg;
   caf::actor_system sys{acfg};
   auto registry = actors::spawn_registry(sys, std::move(ro));
   transport::api_server api([&](const transport::api_request& req) {
+    if (req.path == "/metrics") // thread-safe; no need to ask the registry
+      return transport::api_reply{200, metrics->render(), "",
+                                  "text/plain; version=0.0.4"};
     return actors::call_registry(sys, registry, req);
   });
   auto bound = api.start(opts.api.substr(0, colon), port);

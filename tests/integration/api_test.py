@@ -160,6 +160,25 @@ class ControlPlaneTest(unittest.TestCase):
             self.assertEqual(lam.get_event_source_mapping(UUID=uuid)
                              ["LastProcessingResult"], "OK")
 
+            # Health, metrics, and a clear 4xx for anything else.
+            import urllib.request
+            import urllib.error
+            with urllib.request.urlopen(kesm.url + "/healthz") as r:
+                self.assertEqual(r.status, 200)
+            with urllib.request.urlopen(kesm.url + "/metrics") as r:
+                text = r.read().decode()
+            committed = [line for line in text.splitlines() if line.startswith(
+                f'kesm_committed_event_count_total{{uuid="{uuid}"}}')]
+            self.assertEqual(len(committed), 1, text)
+            self.assertGreaterEqual(float(committed[0].split()[-1]), 40)
+            self.assertIn(f'kesm_polled_event_count_total{{uuid="{uuid}"}}',
+                          text)
+            with self.assertRaises(urllib.error.HTTPError) as bad:
+                urllib.request.urlopen(kesm.url + "/2015-03-31/functions")
+            self.assertEqual(bad.exception.code, 404)
+            self.assertEqual(bad.exception.headers["x-amzn-ErrorType"],
+                             "ResourceNotFoundException")
+
             # Update BatchSize live.
             up = lam.update_event_source_mapping(UUID=uuid, BatchSize=5)
             self.assertEqual(up["BatchSize"], 5)

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Counter;
+class Registry;
+template <typename T>
+class Family;
+} // namespace prometheus
+
+namespace kesm::transport {
+
+/// One mapping's counters (esm-spec.md section 8), labelled by `uuid`.
+/// prometheus-cpp counters are atomic: any thread may increment them.
+struct mapping_counters {
+  prometheus::Counter* polled = nullptr;
+  prometheus::Counter* invoked = nullptr;
+  prometheus::Counter* failed_invoke = nullptr;
+  prometheus::Counter* committed = nullptr;
+  prometheus::Counter* invoke_errors = nullptr;
+  prometheus::Counter* polling_errors = nullptr;
+};
+
+/// kesm's Prometheus registry: families are built once; `add` returns the
+/// counters of one mapping, `remove` drops them when it is deleted;
+/// `render` is the text exposition served at `/metrics`. Thread-safe.
+class metrics {
+public:
+  metrics();
+  ~metrics();
+
+  mapping_counters add(const std::string& uuid);
+  void remove(const std::string& uuid);
+  std::string render() const;
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* polled_;
+  prometheus::Family<prometheus::Counter>* invoked_;
+  prometheus::Family<prometheus::Counter>* failed_invoke_;
+  prometheus::Family<prometheus::Counter>* committed_;
+  prometheus::Family<prometheus::Counter>* invoke_errors_;
+  prometheus::Family<prometheus::Counter>* polling_errors_;
+};
+
+/// Adds `n` to `c` when it exists.
+void count(prometheus::Counter* c, double n = 1);
+
+} // namespace kesm::transport
