@@ -199,10 +199,12 @@ std::string_view to_string(starting_position p) {
   }
 }
 
-std::string make_uuid() {
-  static thread_local std::mt19937_64 gen{std::random_device{}()};
-  uint64_t a = gen(), b = gen();
-  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+namespace {
+
+/// Canonical text of a UUID from 128 bits, with its version and the RFC
+/// 4122 variant set.
+std::string format_uuid(uint64_t a, uint64_t b, uint64_t version) {
+  a = (a & 0xFFFFFFFFFFFF0FFFull) | (version << 12);
   b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
   char buf[37];
   std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
@@ -214,6 +216,14 @@ std::string make_uuid() {
   return buf;
 }
 
+} // namespace
+
+std::string make_uuid() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  uint64_t a = gen(), b = gen();
+  return format_uuid(a, b, 4);
+}
+
 std::string name_uuid(const std::string& name) {
   auto fnv = [&](uint64_t h) {
     for (unsigned char c : name) {
@@ -222,17 +232,8 @@ std::string name_uuid(const std::string& name) {
     }
     return h;
   };
-  uint64_t a = fnv(0xcbf29ce484222325ull), b = fnv(0x84222325cbf29ce4ull);
-  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000005000ull;
-  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF),
-                static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
-  return buf;
+  return format_uuid(fnv(0xcbf29ce484222325ull), fnv(0x84222325cbf29ce4ull),
+                     5);
 }
 
 expected<mapping_config> parse_mapping(std::string_view json,
