@@ -87,6 +87,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     return {};
   }
   rd_kafka_conf_set_rebalance_cb(conf->get(), on_rebalance);
+  rd_kafka_conf_set_error_cb(conf->get(), on_error);
   rd_kafka_conf_set_opaque(conf->get(), &st);
   auto rk = transport::make_client(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!rk) {

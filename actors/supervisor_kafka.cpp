@@ -36,6 +36,21 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
+void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* st = static_cast<supervisor_state*>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+      || code == RD_KAFKA_RESP_ERR__TRANSPORT
+      || code == RD_KAFKA_RESP_ERR__RESOLVE
+      || code == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+    st->set_result(std::string("PROBLEM: Connection error: ") + reason
+                   + "; check the bootstrap servers and that the cluster is"
+                     " reachable");
+  else
+    log(log_level::warning, "mapping " + st->status.uuid,
+        std::string("Kafka: ") + reason);
+}
+
 void supervisor_state::resolve_start_offsets(
   rd_kafka_topic_partition_list_t* parts) {
   // The starting position applies only where the group has no commit.

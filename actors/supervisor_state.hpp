@@ -97,6 +97,10 @@ struct supervisor_state {
   void finish_stop();
 };
 
+/// librdkafka's error callback (served by the supervisor's polls): reports
+/// an unreachable cluster in LastProcessingResult.
+void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+
 /// librdkafka's rebalance callback; `opaque` is the supervisor_state.
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                   rd_kafka_topic_partition_list_t* parts, void* opaque);

@@ -71,3 +71,15 @@ TEST(retry, retries_when_the_function_is_unreachable) {
   auto offs = cluster.offsets(cfg.consumer_group_id, "nowhere");
   EXPECT_EQ(offs.at(0).committed, -1);
 }
+
+TEST(problems, an_unreachable_cluster_shows_in_last_processing_result) {
+  runner run;
+  // Port 1 on loopback: nothing listens there.
+  auto cfg = make_mapping("127.0.0.1:1", "nowhere");
+  auto m = run.start(cfg, "http://127.0.0.1:9/");
+  ASSERT_TRUE(eventually([&] {
+    return run.status(m).last_processing_result.rfind(
+             "PROBLEM: Connection error", 0)
+           == 0;
+  })) << run.status(m).last_processing_result;
+}
