@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "codecs/mapping_config.hpp"
+
 namespace kesm::transport {
 
 struct api_server::impl {
@@ -23,6 +25,8 @@ api_server::api_server(handler h) : impl_(std::make_unique<impl>()) {
     r.body = req.body;
     auto reply = impl_->fn(r);
     res.status = reply.status;
+    // As Lambda does: SDKs log it with every call and error.
+    res.set_header("x-amzn-RequestId", codecs::make_uuid());
     if (!reply.error_type.empty())
       res.set_header("x-amzn-ErrorType", reply.error_type);
     res.set_content(reply.body, reply.content_type.c_str());

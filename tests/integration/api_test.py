@@ -165,6 +165,7 @@ class ControlPlaneTest(unittest.TestCase):
             import urllib.error
             with urllib.request.urlopen(kesm.url + "/healthz") as r:
                 self.assertEqual(r.status, 200)
+                self.assertEqual(len(r.headers["x-amzn-RequestId"]), 36)
             with urllib.request.urlopen(kesm.url + "/metrics") as r:
                 text = r.read().decode()
             committed = [line for line in text.splitlines() if line.startswith(
