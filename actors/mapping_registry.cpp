@@ -1,6 +1,8 @@
 #include "actors/mapping_registry.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "actors/atoms.hpp"
 #include "codecs/event_writer.hpp"
@@ -111,6 +113,23 @@ void stop(entry& e) {
     caf::anon_send_exit(e.sup, caf::exit_reason::user_shutdown);
 }
 
+/// ResourceNotFoundException when `name` is no function of the config file.
+std::optional<api_reply> unknown_function(self_ptr self,
+                                          const std::string& name) {
+  auto& opts = self->state.opts;
+  if (opts.functions.count(function_key(name)))
+    return std::nullopt;
+  return not_found("Function not found: "
+                   + codecs::function_arn(name, opts.arns));
+}
+
+/// Drops a mapping from the registry's books (not from the store).
+void forget(self_ptr self, const std::string& uuid) {
+  auto& st = self->state;
+  st.entries.erase(uuid);
+  st.order.erase(std::find(st.order.begin(), st.order.end(), uuid));
+}
+
 bool group_taken(self_ptr self, const std::string& group,
                  const std::string& except) {
   for (auto& [uuid, e] : self->state.entries)
@@ -135,9 +154,8 @@ api_reply create(self_ptr self, const api_request& req) {
   auto cfg = codecs::parse_mapping(req.body, st.opts.clusters, "", now_ms());
   if (!cfg)
     return from_codec_error(cfg.err());
-  if (!st.opts.functions.count(function_key(cfg->function_name)))
-    return not_found("Function not found: "
-                     + codecs::function_arn(cfg->function_name, st.opts.arns));
+  if (auto missing = unknown_function(self, cfg->function_name))
+    return *missing;
   if (group_taken(self, cfg->consumer_group_id, ""))
     return error_reply(409, "ResourceConflictException",
                        "An event source mapping with consumer group id "
@@ -182,9 +200,8 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
   if (cfg->consumer_group_id != e.cfg.consumer_group_id)
     return invalid("ConsumerGroupId cannot be updated: it is set only when"
                    " the event source mapping is created");
-  if (!st.opts.functions.count(function_key(cfg->function_name)))
-    return not_found("Function not found: "
-                     + codecs::function_arn(cfg->function_name, st.opts.arns));
+  if (auto missing = unknown_function(self, cfg->function_name))
+    return *missing;
   auto previous = e;
   e.document = *merged;
   e.cfg = *cfg;
@@ -229,8 +246,7 @@ api_reply remove(self_ptr self, const std::string& uuid) {
     e.restart = false;
     stop(e);
   } else {
-    st.entries.erase(uuid);
-    st.order.erase(std::find(st.order.begin(), st.order.end(), uuid));
+    forget(self, uuid);
   }
   return reply;
 }
@@ -343,9 +359,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       log(log_level::info, "mapping " + uuid, "registry: deleted");
       if (st.opts.defaults.metrics)
         st.opts.defaults.metrics->remove(uuid); // its supervisor is gone
-      auto id = uuid;
-      st.entries.erase(id);
-      st.order.erase(std::find(st.order.begin(), st.order.end(), id));
+      forget(self, std::string(uuid)); // a copy: erasing frees the key
     } else if (st.stopping) {
       // stays as it is; the process is going down
     } else if (e.restart || (e.cfg.enabled && dm.reason != caf::exit_reason::user_shutdown)) {
