@@ -33,30 +33,16 @@ error constraint(std::string_view value, std::string_view field,
                  + std::string(rule));
 }
 
-/// Fields of CreateEventSourceMappingRequest that this version reads.
+/// Fields of CreateEventSourceMappingRequest that apply to Kafka.
 const std::set<std::string_view> handled_fields = {
-  "FunctionName",
-  "Topics",
-  "EventSourceArn",
-  "SelfManagedEventSource",
-  "StartingPosition",
-  "StartingPositionTimestamp",
-  "BatchSize",
-  "MaximumBatchingWindowInSeconds",
-  "Enabled",
-  "AmazonManagedKafkaEventSourceConfig",
-  "SelfManagedKafkaEventSourceConfig",
-};
-
-/// Fields of the Lambda model that a later kesm version acts on. Refused
-/// rather than silently ignored.
-const std::set<std::string_view> pending_fields = {
-  "FilterCriteria",       "DestinationConfig",
-  "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-  "MaximumRetryAttempts", "Tags",
-  "SourceAccessConfigurations", "FunctionResponseTypes",
-  "KMSKeyArn",            "MetricsConfig",
-  "LoggingConfig",        "ProvisionedPollerConfig",
+  "FunctionName", "Topics", "EventSourceArn", "SelfManagedEventSource",
+  "StartingPosition", "StartingPositionTimestamp", "BatchSize",
+  "MaximumBatchingWindowInSeconds", "Enabled",
+  "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+  "FilterCriteria", "DestinationConfig", "MaximumRecordAgeInSeconds",
+  "BisectBatchOnFunctionError", "MaximumRetryAttempts", "Tags",
+  "SourceAccessConfigurations", "FunctionResponseTypes", "KMSKeyArn",
+  "MetricsConfig", "LoggingConfig", "ProvisionedPollerConfig",
 };
 
 /// Fields Lambda rejects for Kafka event sources.
@@ -176,6 +162,251 @@ error read_endpoints(element e, mapping_config& out, bool& ok) {
   return {};
 }
 
+/// Checks `val` is one of `allowed`.
+error check_enum(element val, std::string_view field,
+                 std::initializer_list<std::string_view> allowed, bool& ok) {
+  ok = false;
+  std::string_view s;
+  if (val.get_string().get(s))
+    return invalid(std::string(field) + " must be a string");
+  for (auto a : allowed)
+    if (s == a) {
+      ok = true;
+      return {};
+    }
+  std::string set;
+  for (auto a : allowed)
+    set += (set.empty() ? "" : ", ") + std::string(a);
+  return constraint(s, field, "must satisfy enum value set: [" + set + "]");
+}
+
+expected<object> sub_object(element val, std::string_view field,
+                            std::initializer_list<std::string_view> keys) {
+  object o;
+  if (val.get_object().get(o))
+    return invalid(std::string(field) + " must be an object");
+  for (auto [k, v] : o) {
+    bool known = false;
+    for (auto allowed : keys)
+      known = known || k == allowed;
+    if (!known)
+      return invalid("Unknown field " + std::string(field) + "."
+                     + std::string(k));
+  }
+  return o;
+}
+
+expected<simdjson::dom::array> sub_list(element val, std::string_view field,
+                                        size_t max) {
+  simdjson::dom::array a;
+  if (val.get_array().get(a))
+    return invalid(std::string(field) + " must be a list");
+  if (a.size() > max)
+    return constraint(std::to_string(a.size()) + " items", field,
+                      "must have length less than or equal to "
+                        + std::to_string(max));
+  return a;
+}
+
+#define KESM_TRY(var, expr)                                                   \
+  auto var = (expr);                                                          \
+  if (!var)                                                                   \
+    return var.err();
+
+error read_filters(element val, mapping_config& out) {
+  KESM_TRY(obj, sub_object(val, "FilterCriteria", {"Filters"}));
+  element filters;
+  if (obj->at_key("Filters").get(filters))
+    return {};
+  KESM_TRY(list, sub_list(filters, "FilterCriteria.Filters", 5));
+  size_t i = 0;
+  for (auto f : *list) {
+    auto where = "FilterCriteria.Filters[" + std::to_string(i++) + "]";
+    KESM_TRY(fo, sub_object(f, where, {"Pattern"}));
+    element pv;
+    if (fo->at_key("Pattern").get(pv))
+      return invalid("Invalid filter pattern definition: " + where
+                     + ".Pattern is required");
+    KESM_TRY(pattern, read_string(pv, "Pattern", 0, 4096, nullptr));
+    simdjson::dom::parser p;
+    object po;
+    if (p.parse(*pattern).get_object().get(po))
+      return invalid("Invalid filter pattern definition: " + where
+                     + ".Pattern must be a JSON object, such as"
+                       " {\"value\":{\"field\":[\"x\"]}}");
+    out.filter_patterns.push_back(*pattern);
+  }
+  return {};
+}
+
+error read_destination(element val, mapping_config& out) {
+  KESM_TRY(obj, sub_object(val, "DestinationConfig", {"OnFailure", "OnSuccess"}));
+  element on;
+  if (!obj->at_key("OnSuccess").get(on))
+    return invalid("DestinationConfig.OnSuccess is not supported for Kafka"
+                   " event sources; use OnFailure");
+  if (obj->at_key("OnFailure").get(on))
+    return {};
+  KESM_TRY(of, sub_object(on, "DestinationConfig.OnFailure", {"Destination"}));
+  element dv;
+  if (of->at_key("Destination").get(dv))
+    return {};
+  KESM_TRY(dest, read_string(dv, "Destination", 0, 350, nullptr));
+  if (dest->empty())
+    return {};
+  if (dest->rfind("kafka://", 0) != 0)
+    return invalid("Unsupported on-failure destination " + *dest
+                   + ": kesm writes failed records to Kafka only; use"
+                     " kafka://<topic>");
+  auto topic = dest->substr(8);
+  if (topic.empty() || topic.size() > 249 || topic == "." || topic == ".."
+      || !std::regex_match(topic, std::regex(topic_pattern)))
+    return invalid("Invalid on-failure destination " + *dest
+                   + ": kafka://<topic> needs a legal Kafka topic name");
+  out.failure_topic = topic;
+  return {};
+}
+
+error read_tags(element val) {
+  object o;
+  if (val.get_object().get(o))
+    return invalid("Tags must be an object of string keys and values");
+  if (o.size() > 50)
+    return invalid("Tags: at most 50 tags per event source mapping");
+  for (auto [k, v] : o) {
+    if (k.empty() || k.size() > 128)
+      return invalid("Tag key '" + std::string(k)
+                     + "' must be 1 to 128 characters");
+    std::string_view s;
+    if (v.get_string().get(s) || s.size() > 256)
+      return invalid("Tag '" + std::string(k)
+                     + "' must have a string value of at most 256"
+                       " characters");
+  }
+  return {};
+}
+
+error read_access(element val) {
+  KESM_TRY(list, sub_list(val, "SourceAccessConfigurations", 22));
+  for (auto item : *list) {
+    KESM_TRY(o, sub_object(item, "SourceAccessConfigurations", {"Type", "URI"}));
+    bool ok = false;
+    element t, u;
+    if (o->at_key("Type").get(t))
+      return invalid("SourceAccessConfigurations: each item needs a Type");
+    if (auto err = check_enum(t, "Type",
+                              {"BASIC_AUTH", "VPC_SUBNET", "VPC_SECURITY_GROUP",
+                               "SASL_SCRAM_512_AUTH", "SASL_SCRAM_256_AUTH",
+                               "VIRTUAL_HOST", "CLIENT_CERTIFICATE_TLS_AUTH",
+                               "SERVER_ROOT_CA_CERTIFICATE"},
+                              ok);
+        !ok)
+      return err;
+    if (o->at_key("URI").get(u))
+      return invalid("SourceAccessConfigurations: each item needs a URI");
+    KESM_TRY(uri, read_string(u, "URI", 1, 200, uri_pattern));
+  }
+  return {};
+}
+
+error read_response_types(element val, mapping_config& out) {
+  KESM_TRY(list, sub_list(val, "FunctionResponseTypes", 1));
+  for (auto item : *list) {
+    bool ok = false;
+    if (auto err = check_enum(item, "FunctionResponseTypes",
+                              {"ReportBatchItemFailures"}, ok);
+        !ok)
+      return err;
+    out.report_item_failures = true;
+  }
+  return {};
+}
+
+error read_metrics(element val) {
+  KESM_TRY(o, sub_object(val, "MetricsConfig", {"Metrics"}));
+  element m;
+  if (o->at_key("Metrics").get(m))
+    return {};
+  KESM_TRY(list, sub_list(m, "MetricsConfig.Metrics", 3));
+  for (auto item : *list) {
+    bool ok = false;
+    if (auto err = check_enum(item, "Metrics",
+                              {"EventCount", "ErrorCount", "KafkaMetrics"}, ok);
+        !ok)
+      return err;
+  }
+  return {};
+}
+
+error read_logging(element val) {
+  KESM_TRY(o, sub_object(val, "LoggingConfig", {"SystemLogLevel"}));
+  element l;
+  bool ok = true;
+  if (!o->at_key("SystemLogLevel").get(l))
+    if (auto err = check_enum(l, "SystemLogLevel", {"DEBUG", "INFO", "WARN"},
+                              ok);
+        !ok)
+      return err;
+  return {};
+}
+
+error read_pollers(element val) {
+  KESM_TRY(o, sub_object(val, "ProvisionedPollerConfig",
+                         {"MinimumPollers", "MaximumPollers",
+                          "PollerGroupName"}));
+  int64_t lo = 1, hi = 200;
+  element e;
+  if (!o->at_key("MinimumPollers").get(e)) {
+    KESM_TRY(v, read_int(e, "MinimumPollers", 1, 200));
+    lo = *v;
+  }
+  if (!o->at_key("MaximumPollers").get(e)) {
+    KESM_TRY(v, read_int(e, "MaximumPollers", 1, 2000));
+    hi = *v;
+  }
+  if (lo > hi)
+    return invalid("ProvisionedPollerConfig: MinimumPollers ("
+                   + std::to_string(lo) + ") must not exceed MaximumPollers ("
+                   + std::to_string(hi) + ")");
+  if (!o->at_key("PollerGroupName").get(e)) {
+    KESM_TRY(name, read_string(e, "PollerGroupName", 0, 128, nullptr));
+  }
+  return {};
+}
+
+/// Reads one of the fields stored and returned as given.
+error read_echoed(std::string_view key, element val, mapping_config& out) {
+  error err;
+  if (key == "FilterCriteria")
+    err = read_filters(val, out);
+  else if (key == "DestinationConfig")
+    err = read_destination(val, out);
+  else if (key == "Tags")
+    err = read_tags(val);
+  else if (key == "SourceAccessConfigurations")
+    err = read_access(val);
+  else if (key == "FunctionResponseTypes")
+    err = read_response_types(val, out);
+  else if (key == "MetricsConfig")
+    err = read_metrics(val);
+  else if (key == "LoggingConfig")
+    err = read_logging(val);
+  else if (key == "ProvisionedPollerConfig")
+    err = read_pollers(val);
+  else if (key == "KMSKeyArn") {
+    auto s = read_string(val, key, 0, 10000,
+                         "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");
+    if (!s)
+      return s.err();
+  }
+  if (!err.message.empty())
+    return err;
+  out.echoed[std::string(key)] = simdjson::minify(val);
+  return {};
+}
+
+#undef KESM_TRY
+
 } // namespace
 
 std::string mapping_config::bootstrap_string() const {
@@ -257,9 +488,6 @@ expected<mapping_config> parse_mapping(std::string_view json,
     if (non_kafka_fields.count(key))
       return invalid(std::string(key)
                      + " is not supported for Kafka event sources");
-    if (pending_fields.count(key))
-      return invalid(std::string(key) + " is not supported by this kesm"
-                     " version yet; remove it from the mapping");
     if (!handled_fields.count(key))
       return invalid("Unknown field " + std::string(key)
                      + " in CreateEventSourceMapping request");
@@ -326,6 +554,26 @@ expected<mapping_config> parse_mapping(std::string_view json,
     } else if (key == "Enabled") {
       if (val.get_bool().get(cfg.enabled))
         return invalid("Enabled must be true or false");
+    } else if (key == "BisectBatchOnFunctionError") {
+      if (val.get_bool().get(cfg.bisect_on_error))
+        return invalid("BisectBatchOnFunctionError must be true or false");
+    } else if (key == "MaximumRetryAttempts") {
+      auto v = read_int(val, key, -1, 10000);
+      if (!v)
+        return v.err();
+      cfg.max_retry_attempts = static_cast<int32_t>(*v);
+    } else if (key == "MaximumRecordAgeInSeconds") {
+      auto v = read_int(val, key, -1, 604800);
+      if (!v)
+        return v.err();
+      if (*v >= 0 && *v < 60)
+        return invalid("MaximumRecordAgeInSeconds must be -1 (no limit) or"
+                       " between 60 and 604800; got " + std::to_string(*v));
+      cfg.max_record_age_s = static_cast<int32_t>(*v);
+    } else if (key != "AmazonManagedKafkaEventSourceConfig"
+               && key != "SelfManagedKafkaEventSourceConfig") {
+      if (auto err = read_echoed(key, val, cfg); !err.message.empty())
+        return err;
     } else {
       object sub;
       if (val.get_object().get(sub))
@@ -370,6 +618,9 @@ expected<mapping_config> parse_mapping(std::string_view json,
                    " config file"};
     cfg.bootstrap_servers = it->second;
   }
+  if (!cfg.failure_topic.empty() && cfg.failure_topic == cfg.topic)
+    return invalid("The on-failure destination kafka://" + cfg.failure_topic
+                   + " is the source topic; choose another topic");
   if (cfg.consumer_group_id.empty())
     cfg.consumer_group_id = cfg.uuid;
   return cfg;

@@ -39,6 +39,34 @@ struct mapping_config {
   /// The group id; the mapping's UUID unless the config names one.
   std::string consumer_group_id;
 
+  // Failure handling (esm-spec.md section 4).
+  /// `MaximumRetryAttempts`: -1 infinite, else retries after the first
+  /// attempt. Use `retry_limit()` for the effective value.
+  int32_t max_retry_attempts = -1;
+  /// `MaximumRecordAgeInSeconds`: -1 infinite, else 60..604800.
+  int32_t max_record_age_s = -1;
+  bool bisect_on_error = false;
+  /// `FunctionResponseTypes: ["ReportBatchItemFailures"]`.
+  bool report_item_failures = false;
+  /// Topic of a `kafka://<topic>` on-failure destination; empty: none.
+  std::string failure_topic;
+  /// `FilterCriteria.Filters[].Pattern`, as given (OR-ed).
+  std::vector<std::string> filter_patterns;
+  /// Accepted fields that are stored and returned as given (minified JSON
+  /// by field name): FilterCriteria, DestinationConfig,
+  /// SourceAccessConfigurations, KMSKeyArn, MetricsConfig, LoggingConfig,
+  /// ProvisionedPollerConfig, FunctionResponseTypes. Tags are kept here too
+  /// but not returned (Lambda returns them from ListTags).
+  std::map<std::string, std::string> echoed;
+
+  /// Retries after the first attempt; -1: no limit. With an on-failure
+  /// destination and -1, Lambda's effective limit of 10.
+  int32_t retry_limit() const {
+    if (max_retry_attempts < 0 && !failure_topic.empty())
+      return 10;
+    return max_retry_attempts;
+  }
+
   /// Comma-separated bootstrap list, as the event's `bootstrapServers`.
   std::string bootstrap_string() const;
 };

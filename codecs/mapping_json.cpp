@@ -85,6 +85,17 @@ std::string to_configuration_json(const mapping_config& m,
   event_writer::append_json_string(out, m.consumer_group_id);
   out += '}';
   str(out, "EventSourceMappingArn", mapping_arn(m.uuid, ctx));
+  num(out, "MaximumRetryAttempts", m.max_retry_attempts);
+  num(out, "MaximumRecordAgeInSeconds", m.max_record_age_s);
+  field(out, "BisectBatchOnFunctionError");
+  out += m.bisect_on_error ? "true" : "false";
+  // Stored as given (validated, minified); Tags are ListTags' business.
+  for (auto& [name, json] : m.echoed) {
+    if (name == "Tags")
+      continue;
+    field(out, name.c_str());
+    out += json;
+  }
   out += '}';
   return out;
 }

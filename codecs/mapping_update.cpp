@@ -16,6 +16,15 @@ const std::set<std::string_view> create_only = {
 const std::set<std::string_view> updatable = {
   "FunctionName", "Enabled", "BatchSize", "MaximumBatchingWindowInSeconds",
   "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+  "FilterCriteria", "DestinationConfig", "MaximumRecordAgeInSeconds",
+  "BisectBatchOnFunctionError", "MaximumRetryAttempts",
+  "SourceAccessConfigurations", "FunctionResponseTypes", "KMSKeyArn",
+  "MetricsConfig", "LoggingConfig", "ProvisionedPollerConfig",
+};
+
+const std::set<std::string_view> non_kafka = {
+  "ParallelizationFactor", "TumblingWindowInSeconds", "ScalingConfig",
+  "DocumentDBEventSourceConfig",
 };
 
 error invalid(std::string msg) {
@@ -40,6 +49,9 @@ expected<std::string> apply_update(std::string_view document,
     if (create_only.count(key))
       return invalid(std::string(key) + " cannot be updated: it is set only"
                      " when the event source mapping is created");
+    if (non_kafka.count(key))
+      return invalid(std::string(key)
+                     + " is not supported for Kafka event sources");
     if (!updatable.count(key))
       return invalid(std::string(key) + " is not supported in an update of"
                      " a Kafka event source mapping by this kesm version");

@@ -148,8 +148,6 @@ TEST(mapping_config, refuses_fields_it_would_misread) {
   expect_invalid(doc("\"ParallelizationFactor\":2"),
                  "not supported for Kafka event sources");
   expect_invalid(doc("\"Queues\":[\"q\"]"), "not supported for Kafka");
-  expect_invalid(doc("\"MaximumRetryAttempts\":2"),
-                 "not supported by this kesm version yet");
   expect_invalid(doc("\"Bogus\":2"), "Unknown field Bogus");
 }
 

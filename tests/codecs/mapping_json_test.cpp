@@ -43,7 +43,9 @@ TEST(mapping_json, writes_a_self_managed_configuration) {
             "\"6d9bc8e2-1f37-4e5e-9a51-0c2c6b1b8f0e\"},"
             "\"EventSourceMappingArn\":\"arn:aws:lambda:eu-west-1:"
             "123456789012:event-source-mapping:"
-            "6d9bc8e2-1f37-4e5e-9a51-0c2c6b1b8f0e\"}");
+            "6d9bc8e2-1f37-4e5e-9a51-0c2c6b1b8f0e\","
+            "\"MaximumRetryAttempts\":-1,\"MaximumRecordAgeInSeconds\":-1,"
+            "\"BisectBatchOnFunctionError\":false}");
   simdjson::dom::parser p;
   simdjson::dom::element doc;
   ASSERT_FALSE(p.parse(json).get(doc));
@@ -75,4 +77,61 @@ TEST(mapping_json, writes_an_msk_configuration_with_a_timestamp) {
             "g");
   EXPECT_EQ(std::string_view(doc["State"]), "Creating");
   EXPECT_TRUE(doc["SelfManagedEventSource"].error());
+}
+
+TEST(mapping_json, returns_stored_fields_as_given) {
+  auto m = parse(R"({"FunctionName":"f","Topics":["t"],)"
+                 R"("StartingPosition":"LATEST","SelfManagedEventSource":)"
+                 R"({"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":["h:1"]}},)"
+                 R"("MaximumRetryAttempts":3,"MaximumRecordAgeInSeconds":60,)"
+                 R"("BisectBatchOnFunctionError":true,)"
+                 R"("FunctionResponseTypes":["ReportBatchItemFailures"],)"
+                 R"("DestinationConfig":{"OnFailure":{"Destination":)"
+                 R"("kafka://dlq"}},"FilterCriteria":{"Filters":[{"Pattern":)"
+                 R"("{\"value\":{\"a\":[1]}}"}]},)"
+                 R"("SourceAccessConfigurations":[{"Type":"BASIC_AUTH",)"
+                 R"("URI":"arn:aws:secretsmanager:us-east-1:1:secret:s"}],)"
+                 R"("KMSKeyArn":"arn:aws:kms:us-east-1:1:key/k",)"
+                 R"("MetricsConfig":{"Metrics":["EventCount"]},)"
+                 R"("LoggingConfig":{"SystemLogLevel":"WARN"},)"
+                 R"("ProvisionedPollerConfig":{"MinimumPollers":2},)"
+                 R"("Tags":{"team":"x"}})");
+  EXPECT_EQ(m.retry_limit(), 3);
+  EXPECT_TRUE(m.bisect_on_error);
+  EXPECT_TRUE(m.report_item_failures);
+  EXPECT_EQ(m.failure_topic, "dlq");
+  ASSERT_EQ(m.filter_patterns.size(), 1u);
+  EXPECT_EQ(m.filter_patterns[0], R"({"value":{"a":[1]}})");
+  auto json = to_configuration_json(m, mapping_runtime{}, arn_context{});
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(p.parse(json).get(doc)) << json;
+  EXPECT_EQ(int64_t(doc["MaximumRetryAttempts"]), 3);
+  EXPECT_EQ(int64_t(doc["MaximumRecordAgeInSeconds"]), 60);
+  EXPECT_TRUE(bool(doc["BisectBatchOnFunctionError"]));
+  EXPECT_EQ(std::string_view(doc["FunctionResponseTypes"].at(0)),
+            "ReportBatchItemFailures");
+  EXPECT_EQ(std::string_view(doc["DestinationConfig"]["OnFailure"]
+                                ["Destination"]),
+            "kafka://dlq");
+  EXPECT_EQ(std::string_view(doc["FilterCriteria"]["Filters"].at(0)["Pattern"]),
+            R"({"value":{"a":[1]}})");
+  EXPECT_EQ(std::string_view(doc["SourceAccessConfigurations"].at(0)["Type"]),
+            "BASIC_AUTH");
+  EXPECT_EQ(std::string_view(doc["KMSKeyArn"]), "arn:aws:kms:us-east-1:1:key/k");
+  EXPECT_EQ(std::string_view(doc["MetricsConfig"]["Metrics"].at(0)),
+            "EventCount");
+  EXPECT_EQ(std::string_view(doc["LoggingConfig"]["SystemLogLevel"]), "WARN");
+  EXPECT_EQ(int64_t(doc["ProvisionedPollerConfig"]["MinimumPollers"]), 2);
+  EXPECT_TRUE(doc["Tags"].error()); // Lambda returns tags from ListTags
+}
+
+TEST(mapping_json, destination_with_unlimited_retries_means_ten) {
+  auto m = parse(R"({"FunctionName":"f","Topics":["t"],)"
+                 R"("StartingPosition":"LATEST","SelfManagedEventSource":)"
+                 R"({"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":["h:1"]}},)"
+                 R"("DestinationConfig":{"OnFailure":{"Destination":)"
+                 R"("kafka://dlq"}}})");
+  EXPECT_EQ(m.max_retry_attempts, -1);
+  EXPECT_EQ(m.retry_limit(), 10);
 }
