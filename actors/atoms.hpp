@@ -31,6 +31,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   CAF_ADD_ATOM(kesm, kesm::actors, skipped_atom, "k_skipped")
   /// A control-plane request (API server -> registry).
   CAF_ADD_ATOM(kesm, kesm::actors, api_atom, "k_api")
+  /// On-failure destination: poll acknowledgements, write one again
+  /// (supervisor -> itself).
+  CAF_ADD_ATOM(kesm, kesm::actors, sink_atom, "k_sink")
   /// Status query (anyone -> supervisor).
   CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
 CAF_END_TYPE_ID_BLOCK(kesm)

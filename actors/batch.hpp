@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codecs/record.hpp"
@@ -51,6 +52,11 @@ enum class outcome_kind : uint8_t {
   function_error,
   /// 429: retried with backoff, never counted as an attempt.
   throttled,
+  /// ReportBatchItemFailures answer naming records to restart from.
+  partial,
+  /// The batch's one record alone makes an event above the payload limit;
+  /// it was not sent.
+  too_large,
 };
 
 /// An invocation's outcome with its cause, as the supervisor sees it.
@@ -60,6 +66,11 @@ struct outcome {
   std::string detail;
   /// Wall time of the call in microseconds.
   int64_t micros = 0;
+  /// HTTP status of the answer (0: none), for dead-letter envelopes.
+  int status = 0;
+  /// `partial`: per partition, the lowest offset the function reported
+  /// failed; it and the partition's later records are retried.
+  std::vector<std::pair<int32_t, int64_t>> restart;
 };
 
 } // namespace kesm::actors

@@ -2,6 +2,8 @@
 
 #include "actors/handoff.hpp"
 
+#include <algorithm>
+
 namespace kesm::actors {
 
 namespace {
@@ -16,13 +18,23 @@ int64_t now_us() {
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  while (st.in_flight < st.max_concurrency && !st.queue.empty()) {
+  while (st.in_flight < st.cfg.max_concurrency && !st.queue.empty()) {
     auto b = std::move(st.queue.front());
     st.queue.pop_front();
+    if (b->payload->size() > st.cfg.max_payload) {
+      outcome out;
+      out.kind = outcome_kind::too_large;
+      out.detail = "record event of " + std::to_string(b->payload->size())
+                   + " bytes exceeds the " + std::to_string(st.cfg.max_payload)
+                   + "-byte payload limit";
+      handoff_send(b.get());
+      self->send(st.supervisor, outcome_atom_v, b, std::move(out));
+      continue;
+    }
     ++st.in_flight;
     auto hdl = caf::actor_cast<caf::actor>(self);
     auto start = now_us();
-    st.target->invoke(b->payload,
+    st.cfg.target->invoke(b->payload,
                       [hdl, b, start](transport::invocation_result res) {
                         handoff_send(b.get());
                         caf::anon_send(hdl, result_atom_v, b, std::move(res),
@@ -31,9 +43,64 @@ void pump(self_ptr self) {
   }
 }
 
+/// Reads a ReportBatchItemFailures answer into `out` (esm-spec.md section
+/// 4): the lowest failed offset per partition, every identifier checked
+/// against the batch.
+void read_item_failures(const transport::invocation_result& res,
+                        codecs::response_parser& parser, const batch& b,
+                        outcome& out) {
+  auto answer = parser.parse(res.body);
+  auto fail = [&](std::string why) {
+    out.kind = outcome_kind::function_error;
+    out.detail = "invalid batchItemFailures answer: " + why;
+    out.restart.clear();
+  };
+  if (!answer)
+    return fail(answer.err().message);
+  if (answer->failures.empty())
+    return;
+  std::string_view topic = b.chunks.front()->topic;
+  for (auto& f : answer->failures) {
+    std::string_view name = f.partition;
+    auto dash = name.rfind('-');
+    bool found = false;
+    size_t pos = 0;
+    if (dash != std::string_view::npos && name.substr(0, dash) == topic)
+      for (auto& part : b.parts) {
+        auto first = b.records.begin() + static_cast<ptrdiff_t>(pos);
+        auto last = first + static_cast<ptrdiff_t>(part.count);
+        pos += part.count;
+        if (name.substr(dash + 1) != std::to_string(part.partition))
+          continue;
+        auto it = std::lower_bound(first, last, f.offset,
+                                   [](const codecs::record_view& r,
+                                      int64_t o) { return r.offset < o; });
+        found = it != last && it->offset == f.offset;
+        if (!found)
+          break;
+        auto slot = std::find_if(out.restart.begin(), out.restart.end(),
+                                 [&](auto& e) {
+                                   return e.first == part.partition;
+                                 });
+        if (slot == out.restart.end())
+          out.restart.emplace_back(part.partition, f.offset);
+        else
+          slot->second = std::min(slot->second, f.offset);
+        break;
+      }
+    if (!found)
+      return fail("record " + f.partition + "@" + std::to_string(f.offset)
+                  + " is not in the batch");
+  }
+  out.kind = outcome_kind::partial;
+  out.detail = std::to_string(answer->failures.size())
+               + " records reported failed by the function";
+}
+
 } // namespace
 
-outcome classify(const transport::invocation_result& res) {
+outcome classify(const transport::invocation_result& res,
+                 codecs::response_parser* parser, const batch* b) {
   outcome out;
   if (res.status == 0) {
     out.kind = outcome_kind::function_error;
@@ -48,18 +115,23 @@ outcome classify(const transport::invocation_result& res) {
   } else if (res.function_error) {
     out.kind = outcome_kind::function_error;
     out.detail = "function error (X-Amz-Function-Error)";
+  } else if (parser != nullptr && b != nullptr) {
+    read_item_failures(res, *parser, *b, out);
   }
+  out.status = res.status;
   return out;
 }
 
 caf::behavior invoker(caf::stateful_actor<invoker_state>* self,
-                      transport::function_target_ptr target,
-                      caf::actor supervisor, size_t max_concurrency) {
+                      invoker_config cfg, caf::actor supervisor) {
   auto& st = self->state;
-  st.target = std::move(target);
+  st.cfg = std::move(cfg);
   st.supervisor = std::move(supervisor);
-  st.max_concurrency = max_concurrency;
   return {
+    [=](invoker_config& next) {
+      self->state.cfg = std::move(next);
+      pump(self);
+    },
     [=](const batch_ptr& b) {
       handoff_receive(b.get());
       self->state.queue.push_back(b);
@@ -70,7 +142,9 @@ caf::behavior invoker(caf::stateful_actor<invoker_state>* self,
       handoff_receive(b.get());
       auto& st = self->state;
       --st.in_flight;
-      auto out = classify(res);
+      auto out = classify(res,
+                          st.cfg.report_item_failures ? &st.parser : nullptr,
+                          b.get());
       out.micros = now_us() - start;
       handoff_send(b.get());
       self->send(st.supervisor, outcome_atom_v, b, std::move(out));

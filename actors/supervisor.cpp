@@ -19,15 +19,6 @@ namespace {
 
 using namespace detail;
 
-bool any_current(const supervisor_state& st, const batch& b) {
-  for (auto& part : b.parts) {
-    auto it = st.partitions.find(part.partition);
-    if (it != st.partitions.end() && it->second.generation == part.generation)
-      return true;
-  }
-  return false;
-}
-
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          mapping_options opts) {
   auto& st = self->state;
@@ -43,8 +34,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                                                      cfg.bootstrap_string());
   auto me = caf::actor_cast<caf::actor>(self);
   for (size_t i = 0; i < std::max<size_t>(1, st.opts.pollers); ++i) {
-    auto inv = self->spawn<caf::linked>(invoker, st.opts.target, me,
-                                        st.opts.max_concurrency);
+    invoker_config ic;
+    ic.target = st.opts.target;
+    ic.max_concurrency = st.opts.max_concurrency;
+    ic.report_item_failures = cfg.report_item_failures;
+    ic.max_payload = st.opts.max_payload;
+    auto inv = self->spawn<caf::linked>(invoker, std::move(ic), me);
     batcher_config bc;
     bc.batch_size = static_cast<size_t>(cfg.batch_size);
     bc.window = std::chrono::milliseconds{cfg.window_ms};
@@ -153,49 +148,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       if (!self->state.closed)
         self->delayed_send(self, std::chrono::milliseconds(250), tick_atom_v);
     },
-    [=](outcome_atom, const batch_ptr& b, const outcome& out) {
+    [=](outcome_atom, const batch_ptr& b, outcome& out) {
       handoff_receive(b.get());
-      auto& st = self->state;
-      ++st.status.invocations;
-      st.status.invoked_records += b->record_count();
-      auto records = static_cast<double>(b->record_count());
-      transport::count(st.counters.invoked, records);
-      if (out.kind != outcome_kind::success) {
-        transport::count(st.counters.failed_invoke, records);
-        transport::count(st.counters.invoke_errors);
-      }
-      auto& batcher = st.batchers[b->poller];
-      if (out.kind == outcome_kind::success) {
-        st.retries.erase(b.get());
-        st.status.batches_in_retry = st.retries.size();
-        st.store(*b);
-        st.set_result("OK");
-        handoff_send(b.get());
-        self->send(batcher, done_atom_v, b);
-        return;
-      }
-      if (out.kind == outcome_kind::throttled)
-        ++st.status.throttles;
-      else
-        ++st.status.function_errors;
-      st.set_result("PROBLEM: " + out.detail);
-      if (st.stopping || !any_current(st, *b)) {
-        // Not retried: its partitions were revoked or we are stopping; the
-        // records stay uncommitted and are delivered again later.
-        st.retries.erase(b.get());
-        st.status.batches_in_retry = st.retries.size();
-        handoff_send(b.get());
-        self->send(batcher, done_atom_v, b);
-        return;
-      }
-      auto& info = st.retries[b.get()];
-      auto n = out.kind == outcome_kind::throttled ? ++info.throttles
-                                                   : ++info.attempts;
-      auto delay = st.opts.retry_backoff.delay(n, st.rng);
-      st.status.batches_in_retry = st.retries.size();
-      handoff_send(b.get());
-      self->delayed_send(st.invokers[b->poller], delay, b);
+      self->state.on_outcome(b, std::move(out));
     },
+    [=](sink_atom) { self->state.poll_sink(); },
+    [=](sink_atom, uint64_t id) { self->state.write_dead_letter(id); },
     [=](skipped_atom, int32_t partition, uint64_t generation, int64_t next) {
       auto& st = self->state;
       auto it = st.partitions.find(partition);

@@ -47,6 +47,12 @@ struct mapping_options {
   std::chrono::milliseconds shutdown_grace{10000};
   /// Extra librdkafka consumer properties (tests, tuning).
   transport::kafka_props kafka;
+  /// Extra librdkafka properties of the on-failure destination's producer
+  /// (tests, tuning; security properties are copied from `kafka`).
+  transport::kafka_props dead_letter_kafka;
+  /// The function's ARN as dead-letter envelopes name it; empty: formed
+  /// from the function name with the default region and account.
+  std::string function_arn;
   /// Where the mapping's counters live; null: not counted.
   std::shared_ptr<transport::metrics> metrics;
 };
@@ -66,16 +72,28 @@ struct mapping_status {
   uint64_t function_errors = 0;
   uint64_t throttles = 0;
   uint64_t batches_in_retry = 0;
+  /// Failed records given up without a destination.
+  uint64_t dropped = 0;
+  /// Failed records acknowledged by the on-failure destination.
+  uint64_t dead_lettered = 0;
+  /// Failed writes to the on-failure destination (each written again).
+  uint64_t dead_letter_errors = 0;
+  /// Partition revocations seen (rebalances, evictions).
+  uint64_t revocations = 0;
 };
 
 /// Spawns the supervisor of one mapping on its own thread (it owns the
 /// librdkafka consumer and makes the few short blocking calls librdkafka
 /// needs during a rebalance: committed-offset lookup, synchronous commit
 /// on revoke and close). It spawns the pollers and one partition reader
-/// per assigned partition, stores `last offset + 1` only after a batch
-/// succeeded, retries failed batches whole with exponential backoff and
-/// jitter (throttles are not attempts), commits every `commit_interval`,
-/// synchronously on revoke, and on stop.
+/// per assigned partition and stores a partition's offset only past
+/// records that are finished: delivered, written to the on-failure
+/// destination (acknowledged), or dropped. Failed batches are retried with
+/// exponential backoff and jitter (throttles are not attempts), bisected,
+/// restarted from partial-batch answers, and given up by the mapping's
+/// retry and record-age limits (esm-spec.md section 4; see
+/// failure_handler.cpp). Commits every `commit_interval`, synchronously on
+/// revoke, and on stop.
 ///
 /// Messages:
 /// - `status_atom` -> `mapping_status`

@@ -167,6 +167,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
 
 void supervisor_state::revoke(rd_kafka_topic_partition_list_t* parts) {
   commit_sync("revoke");
+  ++status.revocations;
   std::string list;
   for (int i = 0; i < parts->cnt; ++i) {
     auto p = parts->elems[i].partition;
@@ -247,6 +248,8 @@ void supervisor_state::store(const batch& b) {
 void supervisor_state::finish_stop() {
   if (closed || drains_pending > 0)
     return;
+  if (sink && sink->in_flight() > 0)
+    sink->flush(static_cast<int>(opts.shutdown_grace.count()));
   commit_sync("shutdown");
   // Leaves the group; serves the final revoke through on_rebalance.
   rd_kafka_consumer_close(rk.get());

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -12,6 +14,8 @@
 
 #include "actors/supervisor.hpp"
 #include "actors/wake_signal.hpp"
+#include "codecs/dead_letter.hpp"
+#include "transport/dead_letter_sink.hpp"
 #include "transport/kafka.hpp"
 #include "transport/log.hpp"
 
@@ -29,9 +33,45 @@ struct supervisor_state {
     uint64_t generation = 0;
     size_t poller = 0;
   };
-  struct retry_info {
+  /// Some records of a failed batch, invoked together.
+  struct piece {
+    /// Indices into the origin batch's records, ascending.
+    std::vector<uint32_t> idx;
+    /// What is invoked for this piece; null until first needed.
+    batch_ptr sent;
+    /// Failed attempts (throttles excluded) and throttles of this piece.
     uint32_t attempts = 0;
     uint32_t throttles = 0;
+    /// Invocations its records went through (approximateInvokeCount).
+    uint32_t invokes = 0;
+    /// Wait before the next invocation.
+    std::chrono::milliseconds wait{0};
+  };
+  /// A batch that failed at least once, until each of its records is
+  /// finished (delivered, dead-lettered and acknowledged, or dropped).
+  /// Pieces are invoked one at a time, in order, so offsets only advance.
+  struct tracked {
+    batch_ptr origin;
+    /// Per record of `origin`: open, finished, or dead letter in flight.
+    enum : uint8_t { open, done, writing };
+    std::vector<uint8_t> record_state;
+    /// Per part of `origin`: index of its first record, and how many of
+    /// its records form the finished prefix (stored for commit).
+    std::vector<size_t> part_start;
+    std::vector<size_t> finished_prefix;
+    size_t finished_count = 0;
+    std::deque<piece> pieces;
+    /// A piece is in flight or scheduled: its outcome will come back.
+    bool out = false;
+    /// The last failed answer, for dead-letter envelopes.
+    int last_status = 0;
+  };
+  /// A dead letter not yet acknowledged.
+  struct dead_letter {
+    tracked* owner = nullptr;
+    uint32_t index = 0;
+    std::string value;
+    uint32_t attempts = 0;
   };
 
   caf::stateful_actor<supervisor_state>* self = nullptr;
@@ -48,7 +88,13 @@ struct supervisor_state {
   std::vector<caf::actor> invokers;
   std::map<int32_t, assigned> partitions;
   uint64_t next_generation = 1;
-  std::unordered_map<const batch*, retry_info> retries;
+  /// Failed batches by origin, and the owner of every batch out.
+  std::unordered_map<const batch*, std::unique_ptr<tracked>> tracked_batches;
+  std::unordered_map<const batch*, tracked*> piece_owner;
+  std::unique_ptr<transport::dead_letter_sink> sink;
+  std::unordered_map<uint64_t, dead_letter> dead_letters;
+  uint64_t next_dead_letter = 1;
+  bool sink_poll_armed = false;
   /// AT_TIMESTAMP partitions the broker could not resolve: the reader
   /// passes over older records itself. Filled by resolve, used by assign.
   std::map<int32_t, int64_t> skip_before;
@@ -93,6 +139,20 @@ struct supervisor_state {
   void resolve_start_offsets(rd_kafka_topic_partition_list_t* parts);
   void poll_consumer();
   void store(const batch& b);
+
+  // Failure handling (failure_handler.cpp).
+  void on_outcome(const batch_ptr& b, outcome out);
+  void on_failed_piece(tracked& t, const outcome& out);
+  void give_up(tracked& t, const std::vector<uint32_t>& idx,
+               codecs::failure_condition cond, const outcome* last,
+               uint32_t invokes);
+  void write_dead_letter(uint64_t id);
+  void poll_sink();
+  void advance(tracked& t);
+  void abandon(tracked& t);
+  batch_ptr make_piece_batch(const tracked& t,
+                             const std::vector<uint32_t>& idx) const;
+  bool current(const batch& b) const;
   void commit_sync(const char* why);
   void finish_stop();
 };

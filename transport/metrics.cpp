@@ -17,38 +17,55 @@ family(prometheus::Registry& reg, const char* name, const char* help) {
 } // namespace
 
 metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  auto& r = *registry_;
-  polled_ = family(r, "kesm_polled_event_count_total",
-                   "PolledEventCount: records read from Kafka");
-  invoked_ = family(r, "kesm_invoked_event_count_total",
-                    "InvokedEventCount: records sent to the function,"
-                    " retries included");
-  failed_invoke_ = family(r, "kesm_failed_invoke_event_count_total",
-                          "FailedInvokeEventCount: records of failed"
-                          " invocations");
-  committed_ = family(r, "kesm_committed_event_count_total",
-                      "CommittedEventCount: records whose offsets were"
-                      " stored for commit");
-  invoke_errors_ = family(r, "kesm_invoke_error_count_total",
-                          "InvokeErrorCount: failed invocations");
-  polling_errors_ = family(r, "kesm_polling_error_count_total",
-                           "PollingErrorCount: fetch errors");
+  struct def {
+    prometheus::Counter* mapping_counters::*member;
+    const char* name;
+    const char* help;
+  };
+  const def defs[] = {
+    {&mapping_counters::polled, "kesm_polled_event_count_total",
+     "PolledEventCount: records read from Kafka"},
+    {&mapping_counters::invoked, "kesm_invoked_event_count_total",
+     "InvokedEventCount: records sent to the function, retries included"},
+    {&mapping_counters::failed_invoke, "kesm_failed_invoke_event_count_total",
+     "FailedInvokeEventCount: records of failed invocations"},
+    {&mapping_counters::committed, "kesm_committed_event_count_total",
+     "CommittedEventCount: records whose offsets were stored for commit"},
+    {&mapping_counters::invoke_errors, "kesm_invoke_error_count_total",
+     "InvokeErrorCount: failed invocations"},
+    {&mapping_counters::polling_errors, "kesm_polling_error_count_total",
+     "PollingErrorCount: fetch errors"},
+    {&mapping_counters::dropped, "kesm_dropped_event_count_total",
+     "DroppedEventCount: failed records given up without a destination"},
+    {&mapping_counters::dlq_delivered,
+     "kesm_on_failure_destination_delivered_event_count_total",
+     "OnFailureDestinationDeliveredEventCount: failed records acknowledged"
+     " by the on-failure destination"},
+    {&mapping_counters::dlq_errors,
+     "kesm_on_failure_destination_delivery_error_count_total",
+     "OnFailureDestinationDeliveryErrorCount: failed writes to the"
+     " on-failure destination"},
+    {&mapping_counters::filtered_out, "kesm_filtered_out_event_count_total",
+     "FilteredOutEventCount: records that matched no filter"},
+  };
+  for (auto& d : defs)
+    families_.emplace_back(d.member, family(*registry_, d.name, d.help));
 }
 
 metrics::~metrics() = default;
 
 mapping_counters metrics::add(const std::string& uuid) {
   prometheus::Labels l{{"uuid", uuid}};
-  return mapping_counters{&polled_->Add(l),        &invoked_->Add(l),
-                          &failed_invoke_->Add(l), &committed_->Add(l),
-                          &invoke_errors_->Add(l), &polling_errors_->Add(l)};
+  mapping_counters c;
+  for (auto& [member, fam] : families_)
+    c.*member = &fam->Add(l);
+  return c;
 }
 
 void metrics::remove(const std::string& uuid) {
   prometheus::Labels l{{"uuid", uuid}};
-  for (auto* f : {polled_, invoked_, failed_invoke_, committed_,
-                  invoke_errors_, polling_errors_})
-    f->Remove(&f->Add(l));
+  for (auto& [member, fam] : families_)
+    fam->Remove(&fam->Add(l));
 }
 
 std::string metrics::render() const {

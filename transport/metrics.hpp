@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace prometheus {
 class Counter;
@@ -21,6 +23,10 @@ struct mapping_counters {
   prometheus::Counter* committed = nullptr;
   prometheus::Counter* invoke_errors = nullptr;
   prometheus::Counter* polling_errors = nullptr;
+  prometheus::Counter* dropped = nullptr;
+  prometheus::Counter* dlq_delivered = nullptr;
+  prometheus::Counter* dlq_errors = nullptr;
+  prometheus::Counter* filtered_out = nullptr;
 };
 
 /// kesm's Prometheus registry: families are built once; `add` returns the
@@ -37,12 +43,10 @@ public:
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>* polled_;
-  prometheus::Family<prometheus::Counter>* invoked_;
-  prometheus::Family<prometheus::Counter>* failed_invoke_;
-  prometheus::Family<prometheus::Counter>* committed_;
-  prometheus::Family<prometheus::Counter>* invoke_errors_;
-  prometheus::Family<prometheus::Counter>* polling_errors_;
+  /// One family per member of mapping_counters, in the same order.
+  std::vector<std::pair<prometheus::Counter* mapping_counters::*,
+                        prometheus::Family<prometheus::Counter>*>>
+    families_;
 };
 
 /// Adds `n` to `c` when it exists.

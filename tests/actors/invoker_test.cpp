@@ -48,6 +48,71 @@ TEST(invoker, classifies_answers_as_lambda_does) {
   EXPECT_EQ(classify(slow).detail, "function timed out");
 }
 
+namespace {
+
+/// A batch of topic `t`: partition 0 offsets 10..12, partition 3 offset 7.
+batch two_partition_batch() {
+  batch b;
+  auto c = std::make_shared<transport::record_chunk>();
+  c->topic = "t";
+  b.chunks.push_back(c);
+  for (int64_t o : {10, 11, 12}) {
+    codecs::record_view r;
+    r.offset = o;
+    b.records.push_back(r);
+  }
+  codecs::record_view r;
+  r.offset = 7;
+  b.records.push_back(r);
+  b.parts.push_back(batch_part{0, 1, 10, 12, 3, 0});
+  b.parts.push_back(batch_part{3, 1, 7, 7, 1, 0});
+  return b;
+}
+
+outcome answer(const std::string& body) {
+  static auto b = two_partition_batch();
+  codecs::response_parser parser;
+  auto res = status(200);
+  res.body = body;
+  return classify(res, &parser, &b);
+}
+
+} // namespace
+
+TEST(invoker, reads_partial_batch_answers) {
+  // Empty, {}, null and an empty list: the whole batch succeeded.
+  for (auto body : {"", "{}", "null", "{\"batchItemFailures\":[]}",
+                    "{\"batchItemFailures\":null}"})
+    EXPECT_EQ(answer(body).kind, outcome_kind::success) << body;
+  // Lowest failed offset per partition is the restart point.
+  auto o = answer(R"({"batchItemFailures":[)"
+                  R"({"itemIdentifier":{"partition":"t-0","offset":12}},)"
+                  R"({"itemIdentifier":{"partition":"t-0","offset":11}},)"
+                  R"({"itemIdentifier":{"partition":"t-3","offset":"7"}}]})");
+  ASSERT_EQ(o.kind, outcome_kind::partial) << o.detail;
+  ASSERT_EQ(o.restart.size(), 2u);
+  EXPECT_EQ(o.restart[0], (std::pair<int32_t, int64_t>{0, 11}));
+  EXPECT_EQ(o.restart[1], (std::pair<int32_t, int64_t>{3, 7}));
+  // Identifiers not in the batch, or malformed answers: the whole batch.
+  for (auto body :
+       {R"({"batchItemFailures":[{"itemIdentifier":{"partition":"t-0","offset":9}}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":{"partition":"t-1","offset":10}}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":{"partition":"u-0","offset":10}}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":{"partition":"t0","offset":10}}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":{"offset":10}}]})",
+        R"({"batchItemFailures":"all"})", "not json", "[1]"}) {
+    auto bad = answer(body);
+    EXPECT_EQ(bad.kind, outcome_kind::function_error) << body;
+    EXPECT_NE(bad.detail.find("invalid batchItemFailures"), std::string::npos)
+      << bad.detail;
+    EXPECT_TRUE(bad.restart.empty());
+  }
+  // Without ReportBatchItemFailures the body is not read.
+  auto res = status(200);
+  res.body = "garbage";
+  EXPECT_EQ(classify(res).kind, outcome_kind::success);
+}
+
 TEST(invoker, runs_at_most_five_calls_at_once) {
   caf::actor_system_config cfg;
   cfg.set("scheduler.policy", caf::atom("testing"));
@@ -60,7 +125,7 @@ TEST(invoker, runs_at_most_five_calls_at_once) {
     }};
   });
   auto target = std::make_shared<held_target>();
-  auto uut = sys.spawn(invoker, target, sup, size_t{5});
+  auto uut = sys.spawn(invoker, invoker_config{target, 5, false, codecs::max_payload_bytes}, sup);
   for (int i = 0; i < 7; ++i) {
     auto b = std::make_shared<batch>();
     b->payload = std::make_shared<std::string>("{}");
