@@ -138,6 +138,58 @@ void test_cluster::produce(const std::string& topic, int32_t partition,
   ASSERT_TRUE(ok) << ok.err().message;
 }
 
+std::vector<transport::outgoing_record>
+test_cluster::read(const std::string& topic, size_t n,
+                   std::chrono::milliseconds timeout) {
+  std::vector<transport::outgoing_record> out;
+  auto rk = transport::make_client(
+    RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap()},
+                        {"group.id", "kesm-test-reader"},
+                        {"enable.auto.commit", "false"},
+                        {"log_level", "3"}});
+  if (!rk) {
+    ADD_FAILURE() << rk.err().message;
+    return out;
+  }
+  const rd_kafka_metadata_t* md = nullptr;
+  transport::kafka_ptr& k = *rk;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(k.get(), topic.c_str(), nullptr);
+  if (rd_kafka_metadata(k.get(), 0, t, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR
+      || md->topic_cnt != 1) {
+    ADD_FAILURE() << "no metadata for " << topic;
+    rd_kafka_topic_destroy(t);
+    return out;
+  }
+  transport::tpl_ptr parts{rd_kafka_topic_partition_list_new(8)};
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(),
+                                      md->topics[0].partitions[i].id)
+      ->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(t);
+  rd_kafka_assign(k.get(), parts.get());
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto extra_until = std::chrono::steady_clock::time_point::max();
+  while (std::chrono::steady_clock::now() < std::min(deadline, extra_until)) {
+    transport::message_ptr m{rd_kafka_consumer_poll(k.get(), 50)};
+    if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      continue;
+    transport::outgoing_record r;
+    r.topic = topic;
+    r.partition = m->partition;
+    if (m->key != nullptr)
+      r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload != nullptr)
+      r.value.emplace(static_cast<const char*>(m->payload), m->len);
+    out.push_back(std::move(r));
+    if (out.size() == n)
+      extra_until = std::chrono::steady_clock::now()
+                    + std::chrono::milliseconds(300);
+  }
+  rd_kafka_consumer_close(k.get());
+  return out;
+}
+
 std::vector<transport::partition_offsets>
 test_cluster::offsets(const std::string& group, const std::string& topic) {
   auto insp = transport::offset_inspector::connect(bootstrap(), group);

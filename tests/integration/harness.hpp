@@ -91,6 +91,12 @@ public:
                const std::string& tag = "v", int64_t timestamp_ms = 0);
   std::vector<transport::partition_offsets>
   offsets(const std::string& group, const std::string& topic);
+  /// Reads `topic` (every partition, from the start, no group) until `n`
+  /// records arrived or `timeout` passed; then reads 300 ms more to catch
+  /// extras.
+  std::vector<transport::outgoing_record>
+  read(const std::string& topic, size_t n,
+       std::chrono::milliseconds timeout = std::chrono::milliseconds(20000));
 
 private:
   std::optional<transport::embedded_broker> broker_;
