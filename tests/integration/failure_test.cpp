@@ -320,3 +320,95 @@ TEST(failures, an_unwritable_destination_holds_the_source_offset) {
   EXPECT_EQ(seen(fn.calls()), want);
   EXPECT_EQ(run.status(m).dead_lettered, 5u);
 }
+
+TEST(failures, a_record_too_big_for_any_event_goes_to_the_destination) {
+  test_cluster cluster;
+  cluster.create_topic("big", 1);
+  cluster.create_topic("big-dlq", 1);
+  cluster.produce("big", 0, 3);
+  {
+    auto prod = transport::producer::connect(cluster.bootstrap());
+    ASSERT_TRUE(prod);
+    transport::outgoing_record r;
+    r.topic = "big";
+    r.partition = 0;
+    r.key = "huge";
+    r.value = std::string(100 * 1024, 'x');
+    ASSERT_TRUE(prod->produce(r));
+    ASSERT_TRUE(prod->flush());
+  }
+  cluster.produce("big", 0, 3, "after");
+  scripted_function fn;
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "big",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"MaximumBatchingWindowInSeconds\":1,"
+                          "\"DestinationConfig\":{\"OnFailure\":{"
+                          "\"Destination\":\"kafka://big-dlq\"}}");
+  // A 64 KB payload limit stands in for Lambda's 6 MB: same code path.
+  auto m = run.start(cfg, fn.url(),
+                     [](actors::mapping_options& mo) { mo.max_payload = 65536; });
+  ASSERT_TRUE(eventually([&] { return committed(cluster, cfg, "big") == 7; }));
+  auto dlq = cluster.read("big-dlq", 1);
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].key, "huge");
+  simdjson::dom::parser p;
+  simdjson::dom::element env;
+  ASSERT_FALSE(p.parse(*dlq[0].value).get(env));
+  EXPECT_EQ(std::string_view(env["requestContext"]["condition"]),
+            "MaximumPayloadSizeExceeded");
+  EXPECT_TRUE(env["responseContext"].is_null());
+  EXPECT_EQ(std::string_view(env["KafkaBatchInfo"]["recordInfo"]["offset"]),
+            "3");
+  // The function never saw offset 3; everything else once.
+  multiset want;
+  add(want, 0, 3);
+  add(want, 4, 7);
+  EXPECT_EQ(seen(fn.calls()), want);
+  auto st = run.status(m);
+  EXPECT_EQ(st.dead_lettered, 1u);
+}
+
+TEST(failures, long_retries_keep_the_consumer_in_its_group) {
+  test_cluster cluster;
+  cluster.create_topic("patient", 2);
+  cluster.produce("patient", 0, 5);
+  cluster.produce("patient", 1, 5);
+  auto start = std::chrono::steady_clock::now();
+  // Fails for 9 s, longer than the poll interval and session timeout.
+  scripted_function fn([start](size_t, const invocation&) {
+    transport::function_reply r;
+    if (std::chrono::steady_clock::now() - start < std::chrono::seconds(9))
+      r.status = 500;
+    return r;
+  });
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "patient",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  auto m = run.start(cfg, fn.url(), [](actors::mapping_options& mo) {
+    mo.kafka["max.poll.interval.ms"] = "6001";
+    mo.retry_backoff.cap = std::chrono::milliseconds(2000);
+  });
+  ASSERT_TRUE(eventually(
+    [&] {
+      auto offs = cluster.offsets(cfg.consumer_group_id, "patient");
+      return offs.size() == 2 && offs[0].committed == 5
+             && offs[1].committed == 5;
+    },
+    std::chrono::seconds(40)));
+  auto st = run.status(m);
+  EXPECT_EQ(st.revocations, 0u) << "the consumer left its group while retrying";
+  EXPECT_EQ(st.assigned.size(), 2u);
+  EXPECT_GE(st.function_errors, 4u);
+  // Each record in every failed call and once in the successful one.
+  auto calls = fn.calls();
+  multiset ok;
+  for (auto& c : calls)
+    for (auto& r : c.records)
+      ++ok[{r.partition, r.offset}];
+  for (int32_t part : {0, 1})
+    for (int64_t o = 0; o < 5; ++o)
+      EXPECT_GE((ok[{part, o}]), 2) << part << "@" << o;
+  EXPECT_EQ(fn.delivered(), 10u);
+}
