@@ -34,6 +34,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   /// On-failure destination: poll acknowledgements, write one again
   /// (supervisor -> itself).
   CAF_ADD_ATOM(kesm, kesm::actors, sink_atom, "k_sink")
+  /// A live configuration change (registry -> supervisor -> batchers).
+  CAF_ADD_ATOM(kesm, kesm::actors, config_atom, "k_config")
   /// Status query (anyone -> supervisor).
   CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
 CAF_END_TYPE_ID_BLOCK(kesm)
@@ -42,3 +44,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::chunk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::invocation_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::function_target_ptr)

@@ -208,6 +208,14 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
       st.timer_armed = false;
       dispatch(self);
     },
+    [=](config_atom, uint64_t batch_size, int64_t window_ms) {
+      auto& st = self->state;
+      st.cfg.batch_size = static_cast<size_t>(batch_size);
+      st.cfg.window = std::chrono::milliseconds{window_ms};
+      st.timer_armed = false; // a new deadline may be earlier
+      ++st.timer_id;
+      dispatch(self);
+    },
     [=](drain_atom) -> caf::result<bool> {
       auto& st = self->state;
       st.draining = true;

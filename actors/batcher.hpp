@@ -76,6 +76,8 @@ struct batcher_state {
 /// - `(done_atom, batch_ptr)` from the supervisor: the batch is finished
 ///   (committed, or abandoned); its partitions are free, readers get credit
 /// - `(drain_atom)` -> `bool` once nothing is in flight; cuts no more
+/// - `(config_atom, uint64_t batch_size, int64_t window_ms)`: live update;
+///   batches cut from now on follow it
 /// - `(window_atom, uint64_t)`: its own timer
 caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
                       batcher_config cfg,

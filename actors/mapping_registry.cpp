@@ -38,6 +38,8 @@ struct entry {
   bool deleting = false;
   /// Start a new supervisor once the current one is down (an update).
   bool restart = false;
+  /// A live update was sent to the supervisor and not yet confirmed.
+  bool updating = false;
 };
 
 /// State of the registry. Touched only by the registry's own thread.
@@ -186,7 +188,7 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
     return error_reply(409, "ResourceConflictException",
                        "This event source mapping is defined in the config"
                        " file; change it there");
-  if (e.deleting || e.restart || e.rt.state == "Disabling")
+  if (e.deleting || e.restart || e.updating || e.rt.state == "Disabling")
     return error_reply(400, "ResourceInUseException",
                        "The event source mapping is in state " + e.rt.state
                          + "; try again when it is Enabled or Disabled");
@@ -210,13 +212,32 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
     e = previous;
     return error_reply(500, "ServiceException", to_string(ok.error()));
   }
-  if (e.sup) {
-    if (!e.cfg.enabled) {
-      set_state(e, "Disabling");
-    } else {
-      set_state(e, "Updating");
-      e.restart = true;
-    }
+  if (e.sup && e.cfg.enabled) {
+    // Applied live by the running supervisor: no restart, no rebalance.
+    set_state(e, "Updating");
+    e.updating = true;
+    auto id = e.cfg.uuid;
+    auto& fn = st.opts.functions.at(function_key(e.cfg.function_name));
+    self->request(e.sup, std::chrono::seconds(10), config_atom_v, e.cfg, fn)
+      .then(
+        [=](bool) {
+          auto it = self->state.entries.find(id);
+          if (it == self->state.entries.end())
+            return;
+          it->second.updating = false;
+          if (it->second.rt.state == "Updating")
+            set_state(it->second, "Enabled");
+        },
+        [=](const caf::error& err) {
+          auto it = self->state.entries.find(id);
+          if (it == self->state.entries.end())
+            return;
+          it->second.updating = false;
+          log(log_level::warning, "mapping " + id,
+              "live update not confirmed: " + to_string(err));
+        });
+  } else if (e.sup) {
+    set_state(e, "Disabling");
     stop(e);
   } else if (e.cfg.enabled) {
     set_state(e, "Enabling");
@@ -459,7 +480,8 @@ caf::behavior registry(self_ptr self, registry_options opts) {
                 return;
               auto& e = it->second;
               e.rt.last_processing_result = s.last_processing_result;
-              if (s.state == "Enabled" && !e.restart && e.cfg.enabled)
+              if (s.state == "Enabled" && !e.restart && !e.updating
+                  && e.cfg.enabled)
                 set_state(e, "Enabled");
             },
             [](const caf::error&) {

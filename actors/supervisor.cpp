@@ -19,6 +19,15 @@ namespace {
 
 using namespace detail;
 
+invoker_config invoker_settings(const supervisor_state& st) {
+  invoker_config ic;
+  ic.target = st.opts.target;
+  ic.max_concurrency = st.opts.max_concurrency;
+  ic.report_item_failures = st.opts.config.report_item_failures;
+  ic.max_payload = st.opts.max_payload;
+  return ic;
+}
+
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          mapping_options opts) {
   auto& st = self->state;
@@ -34,12 +43,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                                                      cfg.bootstrap_string());
   auto me = caf::actor_cast<caf::actor>(self);
   for (size_t i = 0; i < std::max<size_t>(1, st.opts.pollers); ++i) {
-    invoker_config ic;
-    ic.target = st.opts.target;
-    ic.max_concurrency = st.opts.max_concurrency;
-    ic.report_item_failures = cfg.report_item_failures;
-    ic.max_payload = st.opts.max_payload;
-    auto inv = self->spawn<caf::linked>(invoker, std::move(ic), me);
+    auto inv = self->spawn<caf::linked>(invoker, invoker_settings(st), me);
     batcher_config bc;
     bc.batch_size = static_cast<size_t>(cfg.batch_size);
     bc.window = std::chrono::milliseconds{cfg.window_ms};
@@ -166,6 +170,25 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       rd_kafka_offsets_store(st.rk.get(), list.get());
     },
     [=](status_atom) { return self->state.status; },
+    [=](config_atom, codecs::mapping_config& next,
+        transport::function_target_ptr& target) {
+      auto& st = self->state;
+      st.set_state("Updating");
+      st.opts.config = std::move(next);
+      st.opts.target = std::move(target);
+      auto& cfg = st.opts.config;
+      for (auto& b : st.batchers)
+        self->send(b, config_atom_v, static_cast<uint64_t>(cfg.batch_size),
+                   static_cast<int64_t>(cfg.window_ms));
+      for (auto& inv : st.invokers)
+        self->send(inv, invoker_settings(st));
+      log(log_level::info, "mapping " + st.status.uuid,
+          "updated live: BatchSize " + std::to_string(cfg.batch_size)
+            + ", window " + std::to_string(cfg.window_ms) + " ms, function "
+            + st.opts.target->describe());
+      st.set_state(st.stopping ? "Disabling" : "Enabled");
+      return true;
+    },
   };
 }
 

@@ -97,6 +97,10 @@ struct mapping_status {
 ///
 /// Messages:
 /// - `status_atom` -> `mapping_status`
+/// - `(config_atom, mapping_config, function_target_ptr)` -> `bool`: a live
+///   update (BatchSize, window, function, failure handling, filters take
+///   effect for batches cut from now on; nothing is re-read or
+///   re-committed). The create-only fields must be unchanged.
 /// - an exit message (e.g. `anon_send_exit(h, exit_reason::user_shutdown)`)
 ///   starts a clean stop: no new batches, in-flight ones get up to
 ///   `shutdown_grace`, offsets are committed, the consumer leaves its group,
@@ -106,3 +110,5 @@ caf::actor spawn_mapping(caf::actor_system& sys, mapping_options opts);
 } // namespace kesm::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::mapping_status)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::codecs::mapping_config)

@@ -181,10 +181,30 @@ class ControlPlaneTest(unittest.TestCase):
                              "ResourceNotFoundException")
 
             # Update BatchSize live.
-            up = lam.update_event_source_mapping(UUID=uuid, BatchSize=5)
+            up = lam.update_event_source_mapping(
+                UUID=uuid, BatchSize=5, MaximumRetryAttempts=3,
+                BisectBatchOnFunctionError=True,
+                FunctionResponseTypes=["ReportBatchItemFailures"],
+                DestinationConfig={"OnFailure": {
+                    "Destination": "kafka://orders-dlq"}})
             self.assertEqual(up["BatchSize"], 5)
+            self.assertEqual(up["State"], "Updating")
+            self.assertEqual(up["MaximumRetryAttempts"], 3)
+            self.assertTrue(up["BisectBatchOnFunctionError"])
+            self.assertEqual(up["FunctionResponseTypes"],
+                             ["ReportBatchItemFailures"])
+            self.assertEqual(up["DestinationConfig"]["OnFailure"]["Destination"],
+                             "kafka://orders-dlq")
             eventually(lambda: lam.get_event_source_mapping(UUID=uuid)["State"]
                        == "Enabled", what="Enabled after update")
+            # Applied live: the same consumer keeps its partitions, so new
+            # records arrive without a rejoin (which takes seconds here).
+            before = self.fn.count("orders")
+            t0 = time.monotonic()
+            self.produce("orders", 10, "after-update")
+            eventually(lambda: self.fn.count("orders") >= before + 10,
+                       what="delivery after the live update")
+            self.assertLess(time.monotonic() - t0, 2.5)
 
             # Disable: delivery stops, offsets kept.
             lam.update_event_source_mapping(UUID=uuid, Enabled=False)

@@ -249,6 +249,20 @@ caf::actor runner::start(const codecs::mapping_config& cfg,
   return m;
 }
 
+bool runner::reconfigure(caf::actor mapping,
+                         const codecs::mapping_config& cfg,
+                         const std::string& url) {
+  transport::function_target_ptr target
+    = std::make_shared<transport::http_target>(http_, url, 10);
+  caf::scoped_actor me{*sys_};
+  bool ok = false;
+  me->request(mapping, std::chrono::seconds(10), actors::config_atom_v, cfg,
+              target)
+    .receive([&](bool r) { ok = r; },
+             [&](caf::error& err) { ADD_FAILURE() << to_string(err); });
+  return ok;
+}
+
 void runner::stop(caf::actor mapping) {
   if (!mapping)
     return;

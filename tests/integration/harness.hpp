@@ -119,6 +119,9 @@ public:
                    std::function<void(actors::mapping_options&)> tweak
                    = nullptr);
   void stop(caf::actor mapping);
+  /// A live update of a running mapping (as the registry sends it).
+  bool reconfigure(caf::actor mapping, const codecs::mapping_config& cfg,
+                   const std::string& url);
   actors::mapping_status status(caf::actor mapping);
 
 private:
