@@ -1,5 +1,7 @@
 #include "codecs/mapping_config.hpp"
 
+#include "codecs/filter.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -228,14 +230,13 @@ error read_filters(element val, mapping_config& out) {
       return invalid("Invalid filter pattern definition: " + where
                      + ".Pattern is required");
     KESM_TRY(pattern, read_string(pv, "Pattern", 0, 4096, nullptr));
-    simdjson::dom::parser p;
-    object po;
-    if (p.parse(*pattern).get_object().get(po))
-      return invalid("Invalid filter pattern definition: " + where
-                     + ".Pattern must be a JSON object, such as"
-                       " {\"value\":{\"field\":[\"x\"]}}");
     out.filter_patterns.push_back(*pattern);
   }
+  // Compiled here to be refused at create and update; each reader compiles
+  // its own copy.
+  auto compiled = record_filter::compile(out.filter_patterns);
+  if (!compiled)
+    return compiled.err();
   return {};
 }
 

@@ -172,7 +172,7 @@ const row create_rows[] = {
    "\"{}\"},{\"Pattern\":\"{}\"},{\"Pattern\":\"{}\"},{\"Pattern\":\"{}\"}]}",
    "length less than or equal to 5"},
   {"FilterCriteria", "{\"Filters\":[{\"Pattern\":\"not json\"}]}",
-   "Filters[0].Pattern must be a JSON object"},
+   "Filters[0].Pattern: not valid JSON at character 0"},
   {"FilterCriteria", "{\"Filters\":[{}]}", "Pattern is required"},
   {"FilterCriteria", "{\"Filters\":[{\"Pattern\":7}]}",
    "Pattern must be a string"},
@@ -273,7 +273,7 @@ TEST(update_validation, applies_updatable_fields_and_refuses_the_rest) {
      "\"kafka://orders\"}}}",
      "is the source topic"},
     {"{\"FilterCriteria\":{\"Filters\":[{\"Pattern\":\"x\"}]}}",
-     "must be a JSON object"},
+     "not valid JSON"},
     {"{\"ProvisionedPollerConfig\":{\"MinimumPollers\":2}}", nullptr},
     {"{\"Nonsense\":1}", "not supported in an update"},
   };
