@@ -22,6 +22,14 @@ struct batch_part {
   int64_t last_offset = 0;
   size_t count = 0;
   size_t bytes = 0;
+  /// The offset stored for commit once the part is done: `last_offset + 1`,
+  /// or further when records after it were left out by the reader
+  /// (filtered). 0: `last_offset + 1`.
+  int64_t commit_to = 0;
+
+  int64_t next_offset() const noexcept {
+    return commit_to > last_offset ? commit_to : last_offset + 1;
+  }
 };
 
 /// One invocation's worth of records, encoded once. Immutable after the

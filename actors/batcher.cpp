@@ -49,8 +49,12 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
     --p.pending_count;
     if (b.chunks.empty() || b.chunks.back() != sp.chunk)
       b.chunks.push_back(sp.chunk);
-    if (++sp.next == c.records.size())
+    if (++sp.next == c.records.size()) {
+      part.commit_to = sp.end;
       p.pending.pop_front();
+    } else {
+      part.commit_to = 0;
+    }
   }
   if (part.count > 0) {
     p.in_flight = true;
@@ -170,9 +174,20 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
     [=](const transport::chunk_ptr& chunk) {
       handoff_receive(chunk.get());
       auto i = self->state.parts.find(chunk->partition);
-      if (i == self->state.parts.end() || chunk->records.empty())
+      if (i == self->state.parts.end())
         return; // revoked meanwhile: the next owner reads these again
       auto& p = i->second;
+      if (chunk->records.empty()) {
+        // All left out (filtered): commit past them in order.
+        if (!p.pending.empty())
+          p.pending.back().end = chunk->next_offset;
+        else if (p.in_flight)
+          p.skip_to = chunk->next_offset;
+        else if (self->state.cfg.supervisor)
+          self->send(self->state.cfg.supervisor, skipped_atom_v,
+                     chunk->partition, p.generation, chunk->next_offset);
+        return;
+      }
       if (p.pending_count == 0)
         p.oldest = self->clock().now();
       if (p.fixed_cost == 0)
@@ -181,7 +196,7 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
       for (auto c : chunk->costs)
         p.pending_cost += p.fixed_cost + c;
       p.pending_count += chunk->records.size();
-      p.pending.push_back(batcher_state::span{chunk, 0});
+      p.pending.push_back(batcher_state::span{chunk, 0, chunk->next_offset});
       dispatch(self);
     },
     [=](done_atom, const batch_ptr& b) {
@@ -197,6 +212,12 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
         p.in_flight = false;
         self->send(p.reader, credit_atom_v, static_cast<uint64_t>(part.count),
                    static_cast<uint64_t>(part.bytes));
+        if (p.skip_to >= 0) {
+          if (st.cfg.supervisor)
+            self->send(st.cfg.supervisor, skipped_atom_v, part.partition,
+                       p.generation, p.skip_to);
+          p.skip_to = -1;
+        }
       }
       dispatch(self);
       finish_drain(self);

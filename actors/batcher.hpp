@@ -24,6 +24,9 @@ struct batcher_config {
   size_t max_in_flight = 5;
   /// Index of this poller, stamped on its batches.
   size_t poller = 0;
+  /// Told `(skipped_atom, partition, generation, next)` when the reader
+  /// left records out (filtered) and nothing before them is outstanding.
+  caf::actor supervisor;
 };
 
 /// State of one batcher actor. Touched only by that actor.
@@ -31,6 +34,9 @@ struct batcher_state {
   struct span {
     transport::chunk_ptr chunk;
     size_t next = 0; // first record not yet taken
+    /// Commit point once the span's last record is done (covers records
+    /// the reader left out after it).
+    int64_t end = -1;
   };
   struct partition {
     caf::actor reader;
@@ -43,6 +49,8 @@ struct batcher_state {
     bool in_flight = false;
     /// `event_writer::record_fixed_size` of this partition, once known.
     size_t fixed_cost = 0;
+    /// Left-out records' commit point, waiting for the batch in flight.
+    int64_t skip_to = -1;
   };
 
   batcher_config cfg;

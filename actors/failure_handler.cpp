@@ -370,10 +370,10 @@ void supervisor_state::advance(tracked& t) {
     if (!list)
       list.reset(rd_kafka_topic_partition_list_new(
         static_cast<int>(origin.parts.size())));
-    // Past the last finished record; a partition's batch always ends at
-    // its last record, so the full prefix stores `last_offset + 1`.
+    // Past the last finished record; the full prefix also covers records
+    // the reader left out after the part.
     auto next = done == part.count
-                  ? part.last_offset + 1
+                  ? part.next_offset()
                   : origin.records[t.part_start[j] + done - 1].offset + 1;
     rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
                                       part.partition)

@@ -23,7 +23,10 @@ void skip_old_records(self_ptr self, transport::record_chunk& chunk) {
     return;
   }
   auto next = recs[n - 1].offset + 1;
-  recs.erase(recs.begin(), recs.begin() + static_cast<long>(n));
+  size_t i = 0;
+  transport::retain_records(chunk, [&](const codecs::record_view&) {
+    return i++ >= n;
+  });
   if (!recs.empty())
     st.skip_before_ts = -1;
   self->send(st.supervisor, skipped_atom_v, st.partition, st.generation,
@@ -57,7 +60,15 @@ void drain(self_ptr self) {
                  + std::to_string(st.partition) + ": " + e);
   if (st.skip_before_ts >= 0)
     skip_old_records(self, *chunk);
-  if (!chunk->records.empty()) {
+  size_t filtered = 0;
+  if (!st.filter.empty() && !chunk->records.empty()) {
+    filtered = transport::retain_records(
+      *chunk, [&](const codecs::record_view& r) {
+        return st.filter.matches(r.value, r.value_len);
+      });
+    transport::count(st.filtered_out, static_cast<double>(filtered));
+  }
+  if (!chunk->records.empty() || filtered > 0) {
     st.outstanding_records += chunk->records.size();
     st.outstanding_bytes += chunk->bytes;
     handoff_send(chunk.get());
@@ -75,7 +86,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits,
-                               prometheus::Counter* polled) {
+                               transport::mapping_counters counters,
+                               filter_ptr filter) {
   auto& st = self->state;
   st.topic = std::move(topic);
   st.partition = partition;
@@ -86,13 +98,19 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.batcher = std::move(batcher);
   st.supervisor = std::move(supervisor);
   st.limits = limits;
-  st.polled = polled;
+  st.polled = counters.polled;
+  st.filtered_out = counters.filtered_out;
+  if (filter)
+    st.filter = filter->clone();
   self->set_exit_handler([=](caf::exit_msg& msg) {
     self->state.queue.reset(); // release the librdkafka queue at once
     self->quit(msg.reason);
   });
   return {
     [=](wake_atom) { drain(self); },
+    [=](config_atom, const filter_ptr& next) {
+      self->state.filter = next ? next->clone() : codecs::record_filter{};
+    },
     [=](credit_atom, uint64_t records, uint64_t bytes) {
       auto& st = self->state;
       st.outstanding_records -= std::min<size_t>(st.outstanding_records,

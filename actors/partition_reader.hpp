@@ -12,6 +12,7 @@
 #include "actors/wake_signal.hpp"
 #include <prometheus/counter.h>
 
+#include "codecs/filter.hpp"
 #include "transport/metrics.hpp"
 
 namespace kesm::actors {
@@ -44,6 +45,10 @@ struct reader_state {
   size_t outstanding_bytes = 0;
   std::vector<rd_kafka_message_t*> scratch;
   prometheus::Counter* polled = nullptr;
+  /// FilterCriteria, this reader's own copy (scratch buffer); empty: all
+  /// records pass.
+  codecs::record_filter filter;
+  prometheus::Counter* filtered_out = nullptr;
 
   static inline const char* name = "kesm.partition_reader";
 };
@@ -55,8 +60,9 @@ struct reader_state {
 /// their limit; credit from the batcher resumes it. Fetch errors are
 /// reported to the supervisor as `(wake_atom, std::string)`.
 ///
-/// Filter hook: records pass straight through today; FilterCriteria
-/// (issue 6) plugs in between `make_chunk` and the send to the batcher.
+/// FilterCriteria: records that match no filter are left out of the chunk
+/// (counted in `filtered_out`); a chunk is sent even when none is left, so
+/// that the batcher can commit past them in order (`next_offset`).
 ///
 /// It does nothing until its first `wake_atom`, which the supervisor sends
 /// after the batcher knows the partition (so no chunk can overtake that).
@@ -66,13 +72,21 @@ struct reader_state {
 /// `(skipped_atom, partition, generation, next_offset)` to the supervisor,
 /// which stores that offset for commit.
 ///
-/// Messages: `wake_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`.
+/// Messages: `wake_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`;
+/// `(config_atom, filter_ptr)`: a new filter (live update).
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::string topic, int32_t partition,
                                uint64_t generation, int64_t skip_before_ts,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits,
-                               prometheus::Counter* polled = nullptr);
+                               transport::mapping_counters counters = {},
+                               std::shared_ptr<const codecs::record_filter>
+                                 filter
+                               = nullptr);
+
+using filter_ptr = std::shared_ptr<const codecs::record_filter>;
 
 } // namespace kesm::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::filter_ptr)

@@ -42,6 +42,13 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   st.writer = std::make_shared<codecs::event_writer>(cfg.event_source_arn,
                                                      cfg.bootstrap_string());
   auto me = caf::actor_cast<caf::actor>(self);
+  if (auto f = codecs::record_filter::compile(cfg.filter_patterns); f) {
+    st.filter = std::make_shared<const codecs::record_filter>(std::move(*f));
+  } else {
+    st.set_result("PROBLEM: " + f.err().message);
+    self->quit(caf::sec::invalid_argument);
+    return {};
+  }
   for (size_t i = 0; i < std::max<size_t>(1, st.opts.pollers); ++i) {
     auto inv = self->spawn<caf::linked>(invoker, invoker_settings(st), me);
     batcher_config bc;
@@ -50,6 +57,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     bc.max_payload = st.opts.max_payload;
     bc.max_in_flight = st.opts.max_concurrency;
     bc.poller = i;
+    bc.supervisor = me;
     st.invokers.push_back(inv);
     st.batchers.push_back(self->spawn<caf::linked>(batcher, bc, st.writer, inv));
   }
@@ -161,7 +169,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     [=](skipped_atom, int32_t partition, uint64_t generation, int64_t next) {
       auto& st = self->state;
       auto it = st.partitions.find(partition);
-      if (it == st.partitions.end() || it->second.generation != generation)
+      if (st.stopping || it == st.partitions.end()
+          || it->second.generation != generation)
         return;
       transport::tpl_ptr list{rd_kafka_topic_partition_list_new(1)};
       rd_kafka_topic_partition_list_add(list.get(), st.topic().c_str(),
@@ -174,6 +183,14 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         transport::function_target_ptr& target) {
       auto& st = self->state;
       st.set_state("Updating");
+      auto f = codecs::record_filter::compile(next.filter_patterns);
+      if (!f) {
+        log(log_level::error, "mapping " + st.status.uuid, f.err().message);
+        return false;
+      }
+      st.filter = std::make_shared<const codecs::record_filter>(std::move(*f));
+      for (auto& [p, a] : st.partitions)
+        self->send(a.reader, config_atom_v, st.filter);
       st.opts.config = std::move(next);
       st.opts.target = std::move(target);
       auto& cfg = st.opts.config;

@@ -144,8 +144,8 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     auto reader = self->spawn<caf::monitored>(
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
       sig,
-      batchers[poller], caf::actor_cast<caf::actor>(self), limits,
-      counters.polled);
+      batchers[poller], caf::actor_cast<caf::actor>(self), limits, counters,
+      filter);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;
@@ -233,7 +233,7 @@ void supervisor_state::store(const batch& b) {
       continue; // revoked since: the new owner delivers these again
     rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
                                       part.partition)
-      ->offset = part.last_offset + 1;
+      ->offset = part.next_offset();
     status.completed_records += part.count;
     transport::count(counters.committed, static_cast<double>(part.count));
   }

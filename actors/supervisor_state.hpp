@@ -84,6 +84,8 @@ struct supervisor_state {
   transport::kafka_ptr rk;
   std::unique_ptr<watched_queue> consumer_queue;
   std::shared_ptr<const codecs::event_writer> writer;
+  /// The compiled FilterCriteria; each reader filters with its own clone.
+  std::shared_ptr<const codecs::record_filter> filter;
   std::vector<caf::actor> batchers;
   std::vector<caf::actor> invokers;
   std::map<int32_t, assigned> partitions;

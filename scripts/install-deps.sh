@@ -10,7 +10,7 @@ PKGS=(
   libcaf-dev librdkafka-dev libsimdjson-dev libmimalloc-dev
   prometheus-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev zlib1g-dev python3 curl
+  libssl-dev zlib1g-dev python3 curl clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

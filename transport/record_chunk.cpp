@@ -49,6 +49,7 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     header_ranges.emplace_back(first, chunk->headers.size() - first);
     chunk->bytes += r.key_len + r.value_len + record_overhead;
     chunk->records.push_back(r);
+    chunk->next_offset = msg->offset + 1;
     chunk->messages.push_back(std::move(msg));
   }
   // Header views are stable only now that the vector stopped growing.

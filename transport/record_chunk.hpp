@@ -35,7 +35,44 @@ struct record_chunk {
   /// Key, value and header bytes plus `record_overhead` per record: what
   /// the reader's credit counts.
   size_t bytes = 0;
+  /// The offset after the last record read into this chunk, kept ones or
+  /// not: committing it also covers records the reader left out (filtered,
+  /// or before an AT_TIMESTAMP start). -1: unknown.
+  int64_t next_offset = -1;
 };
+
+/// Keeps the records of `c` for which `keep(record)` holds, in order, with
+/// their costs, messages and bytes; frees the others' messages. Returns
+/// how many were dropped. `c.next_offset` is unchanged.
+template <class Pred>
+size_t retain_records(record_chunk& c, Pred&& keep) {
+  size_t out = 0;
+  const size_t n = c.records.size();
+  for (size_t i = 0; i < n; ++i) {
+    auto& r = c.records[i];
+    if (!keep(static_cast<const codecs::record_view&>(r))) {
+      size_t b = r.key_len + r.value_len + record_overhead;
+      for (size_t h = 0; h < r.header_count; ++h)
+        b += r.headers[h].value_len;
+      c.bytes -= b < c.bytes ? b : c.bytes;
+      if (i < c.messages.size())
+        c.messages[i].reset();
+      continue;
+    }
+    if (out != i) {
+      c.records[out] = r;
+      c.costs[out] = c.costs[i];
+      if (i < c.messages.size())
+        c.messages[out] = std::move(c.messages[i]);
+    }
+    ++out;
+  }
+  c.records.resize(out);
+  c.costs.resize(out);
+  if (c.messages.size() >= n)
+    c.messages.resize(out);
+  return n - out;
+}
 
 using chunk_ptr = std::shared_ptr<const record_chunk>;
 
