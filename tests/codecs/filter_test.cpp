@@ -6,7 +6,38 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 using namespace kesm::codecs;
+
+// Counts allocations of this test binary, to show that matching allocates
+// nothing per record once the scratch state has grown.
+namespace {
+std::atomic<size_t> allocations{0};
+}
+void* operator new(size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) {
+  return operator new(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -306,4 +337,28 @@ TEST(filter, json_error_offsets) {
   EXPECT_EQ(json_error_offset(R"({"a":1} x)"), 8u);
   EXPECT_EQ(json_error_offset("[01]"), 2u);
   EXPECT_EQ(json_error_offset(""), 0u);
+}
+
+TEST(filter, matching_allocates_nothing_per_record) {
+  auto f = record_filter::compile(
+    {R"({"value":{"kind":["refund"],"amount":[{"numeric":[">",500]}]}})",
+     R"({"value":{"customer":{"tier":["gold"]},"tags":["7"]}})",
+     R"({"value":{"$or":[{"id":[{"prefix":"evt-1"}]},{"x":[{"exists":false}]}]}})"});
+  ASSERT_TRUE(f);
+  std::vector<std::string> values;
+  for (int i = 0; i < 100; ++i)
+    values.push_back(R"({"id":"evt-)" + std::to_string(i)
+                     + R"(","kind":"refund","amount":)" + std::to_string(i * 10)
+                     + R"(,"customer":{"tier":"gold"},"tags":["1","7"]})");
+  values.push_back("plain text");
+  for (auto& v : values) // warm-up: scratch buffer and parser grow
+    f->matches(v.data(), v.size());
+  size_t before = allocations.load();
+  size_t matched = 0;
+  for (int round = 0; round < 10; ++round)
+    for (auto& v : values)
+      matched += f->matches(v.data(), v.size()) ? 1 : 0;
+  EXPECT_EQ(allocations.load() - before, 0u);
+  // Every value matches the $or (the text one through "x" being absent).
+  EXPECT_EQ(matched, 1010u);
 }
