@@ -327,6 +327,12 @@ void supervisor_state::poll_sink() {
       continue; // its batch was abandoned meanwhile
     auto& dl = it->second;
     auto& t = *dl.owner;
+    if (!t.out && (stopping || !current(*t.origin)) && !rep.error.empty()) {
+      // Revoked or stopping while the destination refuses: give the batch
+      // up uncommitted (its next owner, or the next start, delivers it).
+      abandon(t);
+      continue;
+    }
     if (!rep.error.empty()) {
       ++status.dead_letter_errors;
       transport::count(counters.dlq_errors);

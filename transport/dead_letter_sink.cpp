@@ -36,6 +36,12 @@ dead_letter_sink::connect(const std::string& bootstrap, kafka_props extra) {
 }
 
 codecs::expected<bool> dead_letter_sink::rebuild() {
+  // Destroying the old client may deliver reports of what it still held:
+  // none is in `in_flight_` any more, so they are ignored. Purged first
+  // so that the destroy does not wait for them.
+  if (rk_)
+    rd_kafka_purge(rk_.get(),
+                   RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rk_.reset();
   kafka_props props = props_;
   props["bootstrap.servers"] = bootstrap_;
@@ -61,6 +67,12 @@ codecs::expected<bool> dead_letter_sink::rebuild() {
 void dead_letter_sink::send(const std::string& topic, const void* key,
                             size_t key_len, const std::string& value,
                             uint64_t id) {
+  if (!rk_) {
+    if (auto ok = rebuild(); !ok) {
+      reports_.push_back(report{id, ok.err().message});
+      return;
+    }
+  }
   auto err = rd_kafka_producev(
     rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -76,6 +88,11 @@ void dead_letter_sink::send(const std::string& topic, const void* key,
 }
 
 std::vector<dead_letter_sink::report> dead_letter_sink::poll() {
+  if (!rk_) {
+    std::vector<report> out;
+    out.swap(reports_);
+    return out;
+  }
   rd_kafka_poll(rk_.get(), 0);
   char reason[256];
   if (rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason))
@@ -85,6 +102,21 @@ std::vector<dead_letter_sink::report> dead_letter_sink::poll() {
           + "); rebuilding it and sending what was in flight again");
     for (auto id : in_flight_)
       reports_.push_back(report{id, std::string("fatal: ") + reason});
+    in_flight_.clear();
+    if (auto ok = rebuild(); !ok)
+      log(log_level::error, "dead letters", ok.err().message);
+  }
+  bool failed = false;
+  for (auto& r : reports_)
+    failed = failed || !r.error.empty();
+  if (failed) {
+    // Start over with a fresh producer (new producer id): after a failed
+    // write an idempotent producer bumps its epoch and may hold or drop
+    // what it still has in flight; a new one has no such state. What was in
+    // flight is reported failed and written again by the owner (a copy may
+    // land twice: at-least-once).
+    for (auto id : in_flight_)
+      reports_.push_back(report{id, "written again after a failed write"});
     in_flight_.clear();
     if (auto ok = rebuild(); !ok)
       log(log_level::error, "dead letters", ok.err().message);
