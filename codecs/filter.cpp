@@ -474,6 +474,14 @@ bool leaf_matches(const leaf& l, const scalar& v) {
   return false;
 }
 
+/// Whether `r` lists `{"exists": flag}`.
+bool lists_exists(const rule& r, bool flag) {
+  for (auto& l : r.leaves)
+    if (l.kind == op::exists && l.flag == flag)
+      return true;
+  return false;
+}
+
 bool any_leaf(const rule& r, const scalar& v) {
   for (auto& l : r.leaves)
     if (leaf_matches(l, v))
@@ -505,9 +513,8 @@ bool match_rule(const rule& r, const element* el) {
   if (type == element_type::OBJECT)
     return false; // not a leaf
   if (type == element_type::ARRAY) {
-    for (auto& l : r.leaves)
-      if (l.kind == op::exists && l.flag)
-        return true;
+    if (lists_exists(r, true))
+      return true;
     simdjson::dom::array items = el->get_array().value_unsafe();
     for (auto item : items)
       if (!item.is_object() && !item.is_array() && any_leaf(r, to_scalar(item)))
@@ -520,31 +527,32 @@ bool match_rule(const rule& r, const element* el) {
 bool absent_matches(const rule& r) {
   if (r.child)
     return match_node(*r.child, nullptr);
-  for (auto& l : r.leaves)
-    if (l.kind == op::exists && !l.flag)
-      return true;
-  return false;
+  return lists_exists(r, false);
+}
+
+/// All of `n`'s fields pass `field`, and each of its `$or`s has an
+/// alternative that passes `alt`.
+template <class Field, class Alt>
+bool node_matches(const node& n, Field&& field, Alt&& alt) {
+  for (auto& [key, r] : n.fields)
+    if (!field(key, r))
+      return false;
+  for (auto& alts : n.ors)
+    if (std::none_of(alts.begin(), alts.end(), alt))
+      return false;
+  return true;
 }
 
 bool match_node(const node& n, const element* obj) {
-  for (auto& [key, r] : n.fields) {
-    element child;
-    bool present = obj != nullptr
-                   && !obj->get_object().value_unsafe().at_key(key).get(child);
-    if (!match_rule(r, present ? &child : nullptr))
-      return false;
-  }
-  for (auto& alts : n.ors) {
-    bool any = false;
-    for (auto& alt : alts)
-      if (match_node(alt, obj)) {
-        any = true;
-        break;
-      }
-    if (!any)
-      return false;
-  }
-  return true;
+  return node_matches(
+    n,
+    [&](const std::string& key, const rule& r) {
+      element child;
+      bool present = obj != nullptr
+                     && !obj->get_object().value_unsafe().at_key(key).get(child);
+      return match_rule(r, present ? &child : nullptr);
+    },
+    [&](const node& alt) { return match_node(alt, obj); });
 }
 
 /// The record value as the top-level `value` field sees it.
@@ -566,31 +574,15 @@ bool match_value_rule(const rule& r, const subject& s) {
       v.s = s.text;
       return any_leaf(r, v);
     }
-    default:
-      if (r.child)
-        return false;
-      for (auto& l : r.leaves)
-        if (l.kind == op::exists && l.flag)
-          return true;
-      return false;
+    default: // not UTF-8: nothing inside can be looked at
+      return !r.child && lists_exists(r, true);
   }
 }
 
 bool match_top(const node& n, const subject& s) {
-  for (auto& [key, r] : n.fields)
-    if (!match_value_rule(r, s))
-      return false;
-  for (auto& alts : n.ors) {
-    bool any = false;
-    for (auto& alt : alts)
-      if (match_top(alt, s)) {
-        any = true;
-        break;
-      }
-    if (!any)
-      return false;
-  }
-  return true;
+  return node_matches(
+    n, [&](const std::string&, const rule& r) { return match_value_rule(r, s); },
+    [&](const node& alt) { return match_top(alt, s); });
 }
 
 // ------------------------------------------------------ syntax positions
