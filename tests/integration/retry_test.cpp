@@ -2,6 +2,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "integration/harness.hpp"
 
@@ -81,5 +83,20 @@ TEST(problems, an_unreachable_cluster_shows_in_last_processing_result) {
     return run.status(m).last_processing_result.rfind(
              "PROBLEM: Connection error", 0)
            == 0;
+  })) << run.status(m).last_processing_result;
+}
+
+TEST(problems, a_missing_topic_shows_in_last_processing_result) {
+  test_cluster cluster;
+  // The embedded broker creates any topic a client asks about; make it
+  // answer as a broker without the topic does.
+  rd_kafka_mock_topic_set_error(cluster.broker().cluster(), "absent",
+                                RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "absent");
+  auto m = run.start(cfg, "http://127.0.0.1:9/");
+  ASSERT_TRUE(eventually([&] {
+    return run.status(m).last_processing_result
+           == "PROBLEM: Topic not found: absent";
   })) << run.status(m).last_processing_result;
 }
