@@ -108,8 +108,13 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   });
   return {
     [=](wake_atom) { drain(self); },
-    [=](config_atom, const filter_ptr& next) {
-      self->state.filter = next ? next->clone() : codecs::record_filter{};
+    [=](config_atom, const filter_ptr& next, uint64_t batch_size) {
+      auto& st = self->state;
+      st.filter = next ? next->clone() : codecs::record_filter{};
+      // A full batch must fit, or the batcher would wait for the window.
+      st.limits.max_records = std::max(st.limits.max_records,
+                                       static_cast<size_t>(batch_size));
+      drain(self);
     },
     [=](credit_atom, uint64_t records, uint64_t bytes) {
       auto& st = self->state;

@@ -73,7 +73,8 @@ struct reader_state {
 /// which stores that offset for commit.
 ///
 /// Messages: `wake_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`;
-/// `(config_atom, filter_ptr)`: a new filter (live update).
+/// `(config_atom, filter_ptr, uint64_t batch_size)`: a new filter and
+/// BatchSize (live update; the record limit grows to fit a full batch).
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::string topic, int32_t partition,
                                uint64_t generation, int64_t skip_before_ts,

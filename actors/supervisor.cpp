@@ -190,7 +190,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       }
       st.filter = std::make_shared<const codecs::record_filter>(std::move(*f));
       for (auto& [p, a] : st.partitions)
-        self->send(a.reader, config_atom_v, st.filter);
+        self->send(a.reader, config_atom_v, st.filter,
+                   static_cast<uint64_t>(next.batch_size));
       st.opts.config = std::move(next);
       st.opts.target = std::move(target);
       auto& cfg = st.opts.config;
