@@ -40,11 +40,9 @@ size_t part_of(const supervisor_state::tracked& t, uint32_t i) {
 } // namespace
 
 bool supervisor_state::current(const batch& b) const {
-  for (auto& part : b.parts) {
-    auto it = partitions.find(part.partition);
-    if (it != partitions.end() && it->second.generation == part.generation)
+  for (auto& part : b.parts)
+    if (owns(part.partition, part.generation))
       return true;
-  }
   return false;
 }
 
@@ -370,29 +368,16 @@ void supervisor_state::advance(tracked& t) {
       ++done;
     if (done == before)
       continue;
-    auto it = partitions.find(part.partition);
-    if (it == partitions.end() || it->second.generation != part.generation)
+    if (!owns(part.partition, part.generation))
       continue;
-    if (!list)
-      list.reset(rd_kafka_topic_partition_list_new(
-        static_cast<int>(origin.parts.size())));
     // Past the last finished record; the full prefix also covers records
     // the reader left out after the part.
     auto next = done == part.count
                   ? part.next_offset()
                   : origin.records[t.part_start[j] + done - 1].offset + 1;
-    rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
-                                      part.partition)
-      ->offset = next;
-    status.completed_records += done - before;
-    transport::count(counters.committed, static_cast<double>(done - before));
+    stage_commit(list, part.partition, next, done - before);
   }
-  if (list) {
-    auto err = rd_kafka_offsets_store(rk.get(), list.get());
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      log(log_level::warning, "mapping " + status.uuid,
-          std::string("offset store failed: ") + rd_kafka_err2str(err));
-  }
+  store_offsets(list);
   if (t.finished_count == origin.record_count()) {
     auto b = t.origin;
     tracked_batches.erase(b.get());

@@ -168,15 +168,11 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     [=](sink_atom, uint64_t id) { self->state.write_dead_letter(id); },
     [=](skipped_atom, int32_t partition, uint64_t generation, int64_t next) {
       auto& st = self->state;
-      auto it = st.partitions.find(partition);
-      if (st.stopping || it == st.partitions.end()
-          || it->second.generation != generation)
+      if (st.stopping || !st.owns(partition, generation))
         return;
-      transport::tpl_ptr list{rd_kafka_topic_partition_list_new(1)};
-      rd_kafka_topic_partition_list_add(list.get(), st.topic().c_str(),
-                                        partition)
-        ->offset = next;
-      rd_kafka_offsets_store(st.rk.get(), list.get());
+      transport::tpl_ptr list;
+      st.stage_commit(list, partition, next, 0);
+      st.store_offsets(list);
     },
     [=](status_atom) { return self->state.status; },
     [=](config_atom, codecs::mapping_config& next,

@@ -224,25 +224,33 @@ void supervisor_state::poll_consumer() {
   }
 }
 
-void supervisor_state::store(const batch& b) {
-  transport::tpl_ptr list{
-    rd_kafka_topic_partition_list_new(static_cast<int>(b.parts.size()))};
-  for (auto& part : b.parts) {
-    auto it = partitions.find(part.partition);
-    if (it == partitions.end() || it->second.generation != part.generation)
-      continue; // revoked since: the new owner delivers these again
-    rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
-                                      part.partition)
-      ->offset = part.next_offset();
-    status.completed_records += part.count;
-    transport::count(counters.committed, static_cast<double>(part.count));
-  }
-  if (list->cnt == 0)
+void supervisor_state::stage_commit(transport::tpl_ptr& list,
+                                    int32_t partition, int64_t next,
+                                    size_t records) {
+  if (!list)
+    list.reset(rd_kafka_topic_partition_list_new(4));
+  rd_kafka_topic_partition_list_add(list.get(), topic().c_str(), partition)
+    ->offset = next;
+  status.completed_records += records;
+  transport::count(counters.committed, static_cast<double>(records));
+}
+
+void supervisor_state::store_offsets(const transport::tpl_ptr& list) {
+  if (!list)
     return;
   auto err = rd_kafka_offsets_store(rk.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     log(log_level::warning, "mapping " + status.uuid,
         std::string("offset store failed: ") + rd_kafka_err2str(err));
+}
+
+void supervisor_state::store(const batch& b) {
+  transport::tpl_ptr list;
+  for (auto& part : b.parts)
+    if (owns(part.partition, part.generation)) // else revoked since: the
+      stage_commit(list, part.partition,        // new owner delivers again
+                   part.next_offset(), part.count);
+  store_offsets(list);
 }
 
 void supervisor_state::finish_stop() {

@@ -141,6 +141,18 @@ struct supervisor_state {
   void resolve_start_offsets(rd_kafka_topic_partition_list_t* parts);
   void poll_consumer();
   void store(const batch& b);
+  /// Whether `partition` is still assigned with `generation` (a result of
+  /// an older generation belongs to a revoked assignment).
+  bool owns(int32_t partition, uint64_t generation) const {
+    auto it = partitions.find(partition);
+    return it != partitions.end() && it->second.generation == generation;
+  }
+  /// Adds `partition`'s commit point to `list` (created on first use) and
+  /// counts `records` as committed.
+  void stage_commit(transport::tpl_ptr& list, int32_t partition, int64_t next,
+                    size_t records);
+  /// Stores the offsets of `list` (if any) for the next commit.
+  void store_offsets(const transport::tpl_ptr& list);
 
   // Failure handling (failure_handler.cpp).
   void on_outcome(const batch_ptr& b, outcome out);
