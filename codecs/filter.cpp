@@ -649,17 +649,35 @@ struct syntax {
     }
     return true;
   }
+  /// An object or array body after its opening bracket: `member`s
+  /// separated by commas, up to `close`.
+  template <class Member>
+  bool sequence(char close, Member&& member) {
+    ++i;
+    ws();
+    if (i < t.size() && t[i] == close)
+      return ++i, true;
+    for (;;) {
+      if (!member())
+        return false;
+      ws();
+      if (i < t.size() && t[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < t.size() && t[i] == close)
+        return ++i, true;
+      return false;
+    }
+  }
+
   bool value(int depth) {
     ws();
     if (i >= t.size() || depth > 1000)
       return false;
     switch (t[i]) {
       case '{':
-        ++i;
-        ws();
-        if (i < t.size() && t[i] == '}')
-          return ++i, true;
-        for (;;) {
+        return sequence('}', [&] {
           ws();
           if (!str())
             return false;
@@ -667,34 +685,10 @@ struct syntax {
           if (i >= t.size() || t[i] != ':')
             return false;
           ++i;
-          if (!value(depth + 1))
-            return false;
-          ws();
-          if (i < t.size() && t[i] == ',') {
-            ++i;
-            continue;
-          }
-          if (i < t.size() && t[i] == '}')
-            return ++i, true;
-          return false;
-        }
+          return value(depth + 1);
+        });
       case '[':
-        ++i;
-        ws();
-        if (i < t.size() && t[i] == ']')
-          return ++i, true;
-        for (;;) {
-          if (!value(depth + 1))
-            return false;
-          ws();
-          if (i < t.size() && t[i] == ',') {
-            ++i;
-            continue;
-          }
-          if (i < t.size() && t[i] == ']')
-            return ++i, true;
-          return false;
-        }
+        return sequence(']', [&] { return value(depth + 1); });
       case '"':
         return str();
       case 't':
