@@ -34,12 +34,20 @@ void pump(self_ptr self) {
     ++st.in_flight;
     auto hdl = caf::actor_cast<caf::actor>(self);
     auto start = now_us();
+    // The transport holds only a weak reference: a call abandoned at
+    // shutdown must not keep the batch's librdkafka messages alive (the
+    // consumer could not be destroyed until the call ends).
+    st.out.insert(b);
+    std::weak_ptr<const batch> weak = b;
     st.cfg.target->invoke(b->payload,
-                      [hdl, b, start](transport::invocation_result res) {
-                        handoff_send(b.get());
-                        caf::anon_send(hdl, result_atom_v, b, std::move(res),
-                                       start);
-                      });
+                          [hdl, weak, start](transport::invocation_result res) {
+                            auto b = weak.lock();
+                            if (!b)
+                              return; // the invoker is gone
+                            handoff_send(b.get());
+                            caf::anon_send(hdl, result_atom_v, b,
+                                           std::move(res), start);
+                          });
   }
 }
 
@@ -142,6 +150,7 @@ caf::behavior invoker(caf::stateful_actor<invoker_state>* self,
       handoff_receive(b.get());
       auto& st = self->state;
       --st.in_flight;
+      st.out.erase(b);
       auto out = classify(res,
                           st.cfg.report_item_failures ? &st.parser : nullptr,
                           b.get());

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 
@@ -31,6 +32,9 @@ struct invoker_state {
   codecs::response_parser parser;
   size_t in_flight = 0;
   std::deque<batch_ptr> queue;
+  /// Batches whose call is running: the only strong references while the
+  /// transport works (it keeps a weak one).
+  std::unordered_set<batch_ptr> out;
 
   static inline const char* name = "kesm.invoker";
 };

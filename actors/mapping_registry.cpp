@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 
 #include "actors/atoms.hpp"
 #include "codecs/event_writer.hpp"
@@ -40,6 +41,10 @@ struct entry {
   bool restart = false;
   /// A live update was sent to the supervisor and not yet confirmed.
   bool updating = false;
+  /// After a supervisor failed (e.g. its consumer could not be built):
+  /// when to start it again, and the wait after the next failure.
+  std::optional<std::chrono::steady_clock::time_point> retry_at;
+  std::chrono::seconds retry_delay{1};
 };
 
 /// State of the registry. Touched only by the registry's own thread.
@@ -182,6 +187,8 @@ api_reply create(self_ptr self, const api_request& req) {
   return config_reply(self, stored, 202);
 }
 
+void apply(self_ptr self, entry& e);
+
 api_reply update(self_ptr self, entry& e, const api_request& req) {
   auto& st = self->state;
   if (e.source == "config")
@@ -212,6 +219,13 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
     e = previous;
     return error_reply(500, "ServiceException", to_string(ok.error()));
   }
+  apply(self, e);
+  return config_reply(self, e, 202);
+}
+
+/// Brings the running side of `e` in line with its (changed) `cfg`.
+void apply(self_ptr self, entry& e) {
+  auto& st = self->state;
   if (e.sup && e.cfg.enabled) {
     // Applied live by the running supervisor: no restart, no rebalance.
     set_state(e, "Updating");
@@ -245,7 +259,6 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
   } else {
     set_state(e, "Disabled");
   }
-  return config_reply(self, e, 202);
 }
 
 api_reply remove(self_ptr self, const std::string& uuid) {
@@ -383,9 +396,24 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       forget(self, std::string(uuid)); // a copy: erasing frees the key
     } else if (st.stopping) {
       // stays as it is; the process is going down
-    } else if (e.restart || (e.cfg.enabled && dm.reason != caf::exit_reason::user_shutdown)) {
+    } else if (e.restart) {
       e.restart = false;
       start(self, e);
+    } else if (e.cfg.enabled
+               && dm.reason != caf::exit_reason::user_shutdown) {
+      // It failed: start again later, waiting longer each time, so a
+      // mapping that cannot run costs a few lines a minute, not a loop.
+      std::string why = to_string(dm.reason);
+      if (dm.reason.context().match_element<std::string>(0))
+        why = dm.reason.context().get_as<std::string>(0);
+      if (why.rfind("PROBLEM: ", 0) != 0)
+        why = "PROBLEM: " + why;
+      e.rt.last_processing_result = why;
+      e.retry_at = std::chrono::steady_clock::now() + e.retry_delay;
+      log(log_level::warning, "mapping " + uuid,
+          why + "; starting again in " + std::to_string(e.retry_delay.count())
+            + " s");
+      e.retry_delay = std::min(e.retry_delay * 2, std::chrono::seconds(60));
     } else {
       set_state(e, "Disabled");
     }
@@ -447,6 +475,66 @@ void load(self_ptr self) {
   }
 }
 
+/// Applies a re-read config file (SIGHUP).
+std::string reload(self_ptr self, registry_reload& next) {
+  auto& st = self->state;
+  st.opts.functions = std::move(next.functions);
+  st.opts.clusters = std::move(next.clusters);
+  size_t added = 0, changed = 0, removed = 0;
+  std::set<std::string> incoming;
+  for (auto& cfg : next.config_mappings) {
+    incoming.insert(cfg.uuid);
+    auto it = st.entries.find(cfg.uuid);
+    if (it == st.entries.end()) {
+      entry e;
+      e.cfg = cfg;
+      e.source = "config";
+      e.rt.last_modified = now_ms() / 1000;
+      e.rt.state = cfg.enabled ? "Creating" : "Disabled";
+      st.order.push_back(cfg.uuid);
+      auto& stored = st.entries[cfg.uuid] = std::move(e);
+      if (stored.cfg.enabled)
+        start(self, stored);
+      ++added;
+      continue;
+    }
+    auto& e = it->second;
+    if (e.source != "config" || e.deleting)
+      continue; // an API mapping of the same identity wins
+    codecs::mapping_runtime rt;
+    if (codecs::to_configuration_json(e.cfg, rt, st.opts.arns)
+        == codecs::to_configuration_json(cfg, rt, st.opts.arns))
+      continue;
+    e.cfg = cfg;
+    e.rt.last_modified = now_ms() / 1000;
+    ++changed;
+    if (e.rt.state == "Disabling") {
+      e.restart = e.cfg.enabled; // starts again once the stop is done
+      continue;
+    }
+    apply(self, e);
+  }
+  std::vector<std::string> gone;
+  for (auto& [uuid, e] : st.entries)
+    if (e.source == "config" && !e.deleting && !incoming.count(uuid))
+      gone.push_back(uuid);
+  for (auto& uuid : gone) {
+    auto& e = st.entries.at(uuid);
+    set_state(e, "Deleting");
+    ++removed;
+    if (e.sup) {
+      e.deleting = true;
+      e.restart = false;
+      stop(e);
+    } else {
+      forget(self, uuid);
+    }
+  }
+  return std::to_string(added) + " mapping(s) added, "
+         + std::to_string(changed) + " changed, " + std::to_string(removed)
+         + " removed";
+}
+
 caf::behavior registry(self_ptr self, registry_options opts) {
   self->state.opts = std::move(opts);
   load(self);
@@ -467,8 +555,16 @@ caf::behavior registry(self_ptr self, registry_options opts) {
   self->send(self, tick_atom_v);
   return {
     [=](api_atom, const api_request& req) { return route(self, req); },
+    [=](reload_atom, registry_reload& next) { return reload(self, next); },
     [=](tick_atom) {
+      auto now = std::chrono::steady_clock::now();
       for (auto& [uuid, e] : self->state.entries) {
+        if (!e.sup && e.retry_at && now >= *e.retry_at && !e.deleting
+            && !self->state.stopping) {
+          e.retry_at.reset();
+          if (e.cfg.enabled)
+            start(self, e);
+        }
         if (!e.sup || e.deleting)
           continue;
         auto id = uuid;
@@ -480,6 +576,8 @@ caf::behavior registry(self_ptr self, registry_options opts) {
                 return;
               auto& e = it->second;
               e.rt.last_processing_result = s.last_processing_result;
+              if (s.last_processing_result == "OK")
+                e.retry_delay = std::chrono::seconds(1);
               if (s.state == "Enabled" && !e.restart && !e.updating
                   && e.cfg.enabled)
                 set_state(e, "Enabled");

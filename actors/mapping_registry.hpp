@@ -30,6 +30,13 @@ struct registry_options {
   mapping_options defaults;
 };
 
+/// The config file's part of `registry_options`, read again on SIGHUP.
+struct registry_reload {
+  std::map<std::string, transport::function_target_ptr> functions;
+  codecs::cluster_map clusters;
+  std::vector<codecs::mapping_config> config_mappings;
+};
+
 /// Spawns the mapping registry on its own thread (its SQLite writes wait for
 /// the disk). It is the single owner of mapping definitions and states: it
 /// loads the store and the config file's mappings, runs one supervisor per
@@ -42,6 +49,11 @@ struct registry_options {
 /// Enabling / Disabling / Updating -> Enabled or Disabled (a changed
 /// mapping's supervisor stops cleanly, committing, and a new one starts);
 /// delete: Deleting -> gone.
+///
+/// `(reload_atom, registry_reload) -> std::string`: applies a re-read config
+/// file: functions and clusters are replaced; config mappings that are new
+/// start, changed ones are updated live (or enabled/disabled), missing
+/// ones stop and go. Answers one line saying what changed.
 caf::actor spawn_registry(caf::actor_system& sys, registry_options opts);
 
 /// Blocking call from a non-actor thread (the HTTP server's pool).
@@ -53,3 +65,4 @@ transport::api_reply call_registry(caf::actor_system& sys,
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::api_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::api_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::registry_reload)

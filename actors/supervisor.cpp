@@ -46,7 +46,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     st.filter = std::make_shared<const codecs::record_filter>(std::move(*f));
   } else {
     st.set_result("PROBLEM: " + f.err().message);
-    self->quit(caf::sec::invalid_argument);
+    self->quit(caf::make_error(caf::sec::invalid_argument,
+                               st.status.last_processing_result));
     return {};
   }
   for (size_t i = 0; i < std::max<size_t>(1, st.opts.pollers); ++i) {
@@ -90,7 +91,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto conf = transport::make_conf(props);
   if (!conf) {
     st.set_result("PROBLEM: " + conf.err().message);
-    self->quit(caf::sec::invalid_argument);
+    self->quit(caf::make_error(caf::sec::invalid_argument,
+                               st.status.last_processing_result));
     return {};
   }
   rd_kafka_conf_set_rebalance_cb(conf->get(), on_rebalance);
@@ -99,7 +101,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto rk = transport::make_client(RD_KAFKA_CONSUMER, std::move(*conf));
   if (!rk) {
     st.set_result("PROBLEM: " + rk.err().message);
-    self->quit(caf::sec::invalid_argument);
+    self->quit(caf::make_error(caf::sec::invalid_argument,
+                               st.status.last_processing_result));
     return {};
   }
   st.rk = std::move(*rk);
@@ -134,15 +137,20 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                 self->state.finish_stop();
               },
               [=](caf::error&) {
-                log(log_level::warning, "mapping " + self->state.status.uuid,
-                    "in-flight batches did not finish within the shutdown"
-                    " grace; they will be delivered again");
-                --self->state.drains_pending;
-                self->state.finish_stop();
+                auto& st = self->state;
+                --st.drains_pending;
+                st.abandon_pollers();
+                st.finish_stop();
               });
   });
-  self->set_down_handler([=](caf::down_msg&) {
+  self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
+    auto ab = std::find(st.abandoned.begin(), st.abandoned.end(), dm.source);
+    if (ab != st.abandoned.end()) {
+      st.abandoned.erase(ab);
+      st.finish_stop();
+      return;
+    }
     if (st.readers_alive > 0)
       --st.readers_alive;
     if (st.closed && st.readers_alive == 0)

@@ -166,7 +166,10 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
 }
 
 void supervisor_state::revoke(rd_kafka_topic_partition_list_t* parts) {
-  commit_sync("revoke");
+  if (stopping) // the close commits; a stalled broker must not hold it
+    rd_kafka_commit(rk.get(), nullptr, 1);
+  else
+    commit_sync("revoke");
   ++status.revocations;
   std::string list;
   for (int i = 0; i < parts->cnt; ++i) {
@@ -253,14 +256,68 @@ void supervisor_state::store(const batch& b) {
   store_offsets(list);
 }
 
+void supervisor_state::abandon_pollers() {
+  if (!abandoned.empty() || batchers.empty())
+    return;
+  log(log_level::warning, "mapping " + status.uuid,
+      "in-flight batches did not finish within the shutdown grace of "
+        + std::to_string(opts.shutdown_grace.count())
+        + " ms; abandoning them (their records are not committed and will"
+          " be delivered again)");
+  auto kill = [&](std::vector<caf::actor>& actors) {
+    for (auto& a : actors) {
+      self->unlink_from(a);
+      self->monitor(a);
+      abandoned.push_back(a.address());
+      self->send_exit(a, caf::exit_reason::kill);
+    }
+    actors.clear();
+  };
+  kill(batchers);
+  kill(invokers);
+}
+
+void supervisor_state::close_consumer() {
+  // Asynchronous close, served here with a deadline: a broker that does
+  // not answer must not hold the stop (the group then expires the member
+  // after session.timeout.ms).
+  transport::queue_ptr q{rd_kafka_queue_new(rk.get())};
+  if (auto* e = rd_kafka_consumer_close_queue(rk.get(), q.get())) {
+    log(log_level::warning, "mapping " + status.uuid,
+        std::string("consumer close failed: ") + rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!rd_kafka_consumer_closed(rk.get())) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log(log_level::warning, "mapping " + status.uuid,
+          "the broker did not confirm leaving the group within 5 s; the"
+          " group will expire this member");
+      return;
+    }
+    transport::event_ptr ev{rd_kafka_queue_poll(q.get(), 100)};
+    if (ev && rd_kafka_event_type(ev.get()) == RD_KAFKA_EVENT_REBALANCE)
+      on_rebalance(rk.get(), rd_kafka_event_error(ev.get()),
+                   rd_kafka_event_topic_partition_list(ev.get()), this);
+  }
+}
+
 void supervisor_state::finish_stop() {
-  if (closed || drains_pending > 0)
+  if (closed || drains_pending > 0 || !abandoned.empty())
     return;
   if (sink && sink->in_flight() > 0)
-    sink->flush(static_cast<int>(opts.shutdown_grace.count()));
-  commit_sync("shutdown");
-  // Leaves the group; serves the final revoke through on_rebalance.
-  rd_kafka_consumer_close(rk.get());
+    sink->flush(static_cast<int>(
+      std::min<int64_t>(opts.shutdown_grace.count(), 5000)));
+  // Abandoned batches' records stay uncommitted: stored offsets only
+  // cover finished work. Their messages are released before the close.
+  piece_owner.clear();
+  dead_letters.clear();
+  tracked_batches.clear();
+  // Stored offsets go with the close (enable.auto.commit); an explicit
+  // asynchronous commit first, so a slow close still sends them.
+  rd_kafka_commit(rk.get(), nullptr, 1);
+  close_consumer();
   closed = true;
   for (auto& [p, a] : partitions)
     self->send_exit(a.reader, caf::exit_reason::user_shutdown);

@@ -104,6 +104,9 @@ struct supervisor_state {
   bool stopping = false;
   bool closed = false;
   size_t drains_pending = 0;
+  /// Batchers and invokers killed at the end of the shutdown grace, not
+  /// yet down (their state holds the abandoned batches).
+  std::vector<caf::actor_addr> abandoned;
   size_t readers_alive = 0;
   caf::error exit_reason;
   std::string last_error;
@@ -111,8 +114,18 @@ struct supervisor_state {
   static inline const char* name = "kesm.supervisor";
 
   ~supervisor_state() {
+    // What holds librdkafka messages goes before the client; the client
+    // is destroyed on a thread of its own (it waits for the broker), with
+    // the signals its queues may still call.
+    piece_owner.clear();
+    dead_letters.clear();
+    tracked_batches.clear();
     consumer_queue.reset();
-    rk.reset();
+    auto keep = std::make_shared<std::vector<std::unique_ptr<wake_signal>>>(
+      std::move(signals));
+    transport::destroy_later(std::move(rk),
+                             RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+                             std::move(keep));
   }
 
   void set_state(const char* next) {
@@ -168,6 +181,12 @@ struct supervisor_state {
                              const std::vector<uint32_t>& idx) const;
   bool current(const batch& b) const;
   void commit_sync(const char* why);
+  /// The shutdown grace is over: kills the pollers with the calls still
+  /// running (their records are not committed: delivered again later).
+  void abandon_pollers();
+  /// Leaves the group (committing stored offsets), waiting at most a few
+  /// seconds for the broker.
+  void close_consumer();
   void finish_stop();
 };
 

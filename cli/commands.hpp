@@ -22,6 +22,8 @@ struct serve_options {
   std::string store = "sqlite:kesm-mappings.db";
   std::string region = "us-east-1";
   std::string account = "000000000000";
+  /// Seconds a stop waits for in-flight calls before abandoning them.
+  int shutdown_grace = 10;
 };
 
 /// `kesm demo`: options.

@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
   srv->add_option("--store", serve.store,
                   "Mapping store: sqlite:PATH (API-created mappings)")
     ->capture_default_str();
+  srv->add_option("--shutdown-grace", serve.shutdown_grace,
+                  "Seconds a stop waits for running calls before abandoning"
+                  " them (size it to the function timeout)")
+    ->check(CLI::Range(0, 900))
+    ->capture_default_str();
   srv->add_option("--region", serve.region, "Region used in ARNs")
     ->capture_default_str();
   srv->add_option("--account", serve.account,

@@ -1,6 +1,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "actors/mapping_control.hpp"
 #include "actors/mapping_registry.hpp"
@@ -8,6 +9,7 @@
 #include "cli/runtime.hpp"
 #include "codecs/service_config.hpp"
 #include "transport/http_client.hpp"
+#include "transport/kafka.hpp"
 #include "transport/api_server.hpp"
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
@@ -15,17 +17,74 @@
 
 namespace kesm::cli {
 
-int run_serve(const serve_options& opts) {
+namespace {
+
+/// Reads and checks the config file: JSON, mappings, Kafka properties.
+codecs::expected<codecs::service_config> load_config(const std::string& path) {
   std::string text, err;
-  if (!read_file(opts.config_path, text, err)) {
-    std::cerr << "kesm serve: " << err
-              << "; pass --config PATH (see README: Configuration)\n";
-    return 2;
-  }
+  if (!read_file(path, text, err))
+    return codecs::error{codecs::errc::invalid_parameter,
+                         err + "; pass --config PATH (see README:"
+                               " Configuration)"};
   auto cfg = codecs::parse_service_config(text, now_ms());
+  if (!cfg)
+    return codecs::error{cfg.err().code, path + ": " + cfg.err().message};
+  if (auto ok = transport::check_consumer_props(cfg->kafka); !ok)
+    return codecs::error{ok.err().code,
+                         path + ": config: " + ok.err().message};
+  return cfg;
+}
+
+std::map<std::string, transport::function_target_ptr>
+make_functions(const codecs::service_config& cfg,
+               const std::shared_ptr<transport::http_client>& http) {
+  std::map<std::string, transport::function_target_ptr> out;
+  for (auto& [name, fn] : cfg.functions)
+    out[name] = std::make_shared<transport::http_target>(http, fn.url,
+                                                         fn.timeout_seconds);
+  return out;
+}
+
+/// SIGHUP: reads the config file again and hands its functions and
+/// mappings to the registry. A bad file changes nothing.
+void reload_config(caf::actor_system& sys, const caf::actor& registry,
+                   const serve_options& opts,
+                   const std::shared_ptr<transport::http_client>& http,
+                   const transport::kafka_props& running_kafka) {
+  auto cfg = load_config(opts.config_path);
   if (!cfg) {
-    std::cerr << "kesm serve: " << opts.config_path << ": "
-              << cfg.err().message << "\n";
+    transport::log(transport::log_level::error, "serve",
+                   "SIGHUP: not reloaded, the running configuration stays: "
+                     + cfg.err().message);
+    return;
+  }
+  if (cfg->kafka != running_kafka)
+    transport::log(transport::log_level::warning, "serve",
+                   "SIGHUP: \"kafka\" properties changed; they apply after"
+                   " a restart of kesm");
+  actors::registry_reload next{make_functions(*cfg, http), cfg->clusters,
+                               cfg->mappings};
+  caf::scoped_actor self{sys};
+  self->request(registry, std::chrono::seconds(30), actors::reload_atom_v,
+                std::move(next))
+    .receive(
+      [&](const std::string& summary) {
+        transport::log(transport::log_level::info, "serve",
+                       "SIGHUP: reloaded " + opts.config_path + ": "
+                         + summary);
+      },
+      [&](const caf::error& e) {
+        transport::log(transport::log_level::error, "serve",
+                       "SIGHUP: reload not confirmed: " + to_string(e));
+      });
+}
+
+} // namespace
+
+int run_serve(const serve_options& opts) {
+  auto cfg = load_config(opts.config_path);
+  if (!cfg) {
+    std::cerr << "kesm serve: " << cfg.err().message << "\n";
     return 2;
   }
   if (opts.store.rfind("sqlite:", 0) != 0 || opts.store.size() <= 7) {
@@ -52,17 +111,17 @@ int run_serve(const serve_options& opts) {
     std::cerr << "kesm serve: " << store.err().message << "\n";
     return 2;
   }
+  std::optional<stop_watchdog> watchdog; // destroyed last
   auto http = std::make_shared<transport::http_client>();
   actors::registry_options ro;
-  for (auto& [name, fn] : cfg->functions)
-    ro.functions[name] = std::make_shared<transport::http_target>(
-      http, fn.url, fn.timeout_seconds);
+  ro.functions = make_functions(*cfg, http);
   ro.clusters = cfg->clusters;
   ro.arns = codecs::arn_context{opts.region, opts.account};
   ro.config_mappings = cfg->mappings;
   ro.store = std::make_shared<transport::mapping_store>(std::move(*store));
   ro.defaults.pollers = static_cast<size_t>(opts.pollers);
   ro.defaults.kafka = cfg->kafka;
+  ro.defaults.shutdown_grace = std::chrono::seconds(opts.shutdown_grace);
   auto metrics = std::make_shared<transport::metrics>();
   ro.defaults.metrics = metrics;
   actor_config acfg;
@@ -85,13 +144,25 @@ int run_serve(const serve_options& opts) {
             << cfg->mappings.size() << " mapping(s) from " << opts.config_path
             << ", store " << opts.store << ")" << std::endl;
   transport::log(transport::log_level::info, "serve",
-                 "running; SIGINT/SIGTERM to stop");
-  while (!wait_for_signal(std::chrono::milliseconds(1000))) {
-    // serving
+                 "running; SIGHUP reloads " + opts.config_path
+                   + ", SIGINT/SIGTERM stops");
+  for (;;) {
+    int sig = wait_for_signal(std::chrono::milliseconds(1000));
+    if (sig == SIGHUP) {
+      reload_config(sys, registry, opts, http, cfg->kafka);
+      continue;
+    }
+    if (sig != 0)
+      break;
   }
   transport::log(transport::log_level::info, "serve",
-                 "stopping: finishing in-flight batches, committing offsets");
+                 "stopping: finishing in-flight batches (up to "
+                   + std::to_string(opts.shutdown_grace)
+                   + " s), committing offsets; a second signal exits now");
+  // Covers the rest, destructors included: grace + group leave + slack.
+  watchdog.emplace(std::chrono::seconds(opts.shutdown_grace + 15));
   actors::stop_mappings(sys, {registry});
+  transport::wait_destroyed(5000);
   transport::log(transport::log_level::info, "serve", "stopped");
   return 0;
 }

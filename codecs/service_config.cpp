@@ -123,11 +123,16 @@ expected<service_config> parse_service_config(std::string_view json,
     if (!mc)
       return error{mc.err().code, "config: " + where + mc.err().message};
     // Stable across restarts and edits of other fields: the UUID names the
-    // default consumer group, whose commits must survive a restart.
+    // default consumer group, whose commits must survive a restart. An
+    // explicit ConsumerGroupId is part of the identity (two mappings of
+    // one topic and function in two groups are two mappings).
+    bool default_group = mc->consumer_group_id == mc->uuid;
     auto uuid = name_uuid("config:" + mc->function_name + ":" + mc->topic
                           + ":" + mc->event_source_arn + ":"
-                          + mc->bootstrap_string());
-    if (mc->consumer_group_id == mc->uuid)
+                          + mc->bootstrap_string()
+                          + (default_group ? "" : ":group:"
+                                                    + mc->consumer_group_id));
+    if (default_group)
       mc->consumer_group_id = uuid;
     mc->uuid = uuid;
     if (!cfg.functions.count(mc->function_name))

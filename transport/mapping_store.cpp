@@ -1,5 +1,9 @@
 #include "transport/mapping_store.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 namespace kesm::transport {
@@ -38,6 +42,13 @@ codecs::error mapping_store::failure(const std::string& what) const {
 }
 
 codecs::expected<mapping_store> mapping_store::open(const std::string& path) {
+  // Private to its owner: mappings name clusters and secrets' ARNs. SQLite
+  // gives its -wal and -shm files the database file's mode.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE

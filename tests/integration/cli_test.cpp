@@ -8,101 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "integration/child.hpp"
 #include "integration/harness.hpp"
 
 using namespace kesm;
 using namespace kesm::test;
-
-namespace {
-
-/// `kesm` run as a child process with stdout (and optionally stderr) on a
-/// pipe. Killed on destruction if still running.
-struct child {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-
-  explicit child(std::vector<std::string> args, bool quiet_stderr = true) {
-    int fds[2];
-    if (pipe(fds) != 0)
-      return;
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      if (quiet_stderr)
-        freopen("/dev/null", "w", stderr);
-      close(fds[0]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(KESM_BINARY));
-      for (auto& a : args)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(KESM_BINARY, argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out = fdopen(fds[0], "r");
-  }
-
-  ~child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out != nullptr)
-      fclose(out);
-  }
-
-  std::string line() {
-    char buf[4096];
-    if (fgets(buf, sizeof(buf), out) == nullptr)
-      return {};
-    std::string s(buf);
-    if (!s.empty() && s.back() == '\n')
-      s.pop_back();
-    return s;
-  }
-
-  std::string rest() {
-    std::string all;
-    while (true) {
-      auto l = line();
-      if (l.empty() && feof(out))
-        return all;
-      all += l + "\n";
-    }
-  }
-
-  /// Sends `sig` and waits; returns the exit code (or 128+signal).
-  int stop(int sig) {
-    kill(pid, sig);
-    return wait();
-  }
-
-  int wait() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-};
-
-/// `kesm serve` arguments on a free API port and a fresh store file.
-std::vector<std::string> serve_args(const std::string& config,
-                                    const std::string& name) {
-  auto store = ::testing::TempDir() + name + ".db";
-  for (auto suffix : {"", "-wal", "-shm"})
-    std::remove((store + suffix).c_str());
-  return {"serve", "--config", config, "--api", "127.0.0.1:0",
-          "--store", "sqlite:" + store};
-}
-
-std::string write_config(const std::string& name, const std::string& text) {
-  auto path = ::testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-} // namespace
 
 TEST(cli, dev_broker_prints_its_bootstrap_first_and_serves) {
   child broker({"dev-broker", "--topic", "cli-topic:3"});

@@ -1,0 +1,223 @@
+// `kesm serve` as a process: stop with calls still running, a second
+// signal, SIGHUP reloads, bad Kafka properties, consumer-group identity.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <sys/stat.h>
+
+#include "integration/child.hpp"
+#include "integration/harness.hpp"
+
+using namespace kesm;
+using namespace kesm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A function whose calls hang until `release` (or 60 s).
+struct hanging_function {
+  std::atomic<bool> release{false};
+  scripted_function fn{[this](size_t, const invocation&) {
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (!release.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    return transport::function_reply{};
+  }};
+  ~hanging_function() {
+    release = true;
+  }
+};
+
+std::string mapping_json(const std::string& topic, const std::string& group,
+                         const std::string& bootstrap,
+                         const std::string& fn = "fn") {
+  return R"({"FunctionName":")" + fn + R"(","Topics":[")" + topic
+         + R"("],"StartingPosition":"TRIM_HORIZON","BatchSize":10,)"
+           R"("MaximumBatchingWindowInSeconds":0,)"
+           R"("SelfManagedKafkaEventSourceConfig":{"ConsumerGroupId":")"
+         + group
+         + R"("},"SelfManagedEventSource":{"Endpoints":)"
+           R"({"KAFKA_BOOTSTRAP_SERVERS":[")"
+         + bootstrap + R"("]}}})";
+}
+
+std::string config_json(const std::string& url,
+                        const std::vector<std::string>& mappings,
+                        const std::string& kafka = R"({"session.timeout.ms":6000})") {
+  std::string list;
+  for (auto& m : mappings)
+    list += (list.empty() ? "" : ",") + m;
+  return R"({"kafka":)" + kafka + R"(,"functions":{"fn":{"url":")" + url
+         + R"(","timeout_seconds":120}},"mappings":[)" + list + "]}";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+    .count();
+}
+
+} // namespace
+
+TEST(lifecycle, stop_with_a_hanging_call_ends_within_the_grace) {
+  test_cluster cluster;
+  cluster.create_topic("hang", 1);
+  cluster.produce("hang", 0, 30);
+  hanging_function fn;
+  auto path = write_config(
+    "hang.json",
+    config_json(fn.fn.url(), {mapping_json("hang", "hang-g",
+                                           cluster.bootstrap())}));
+  auto args = serve_args(path, "hang");
+  args.insert(args.end(), {"--shutdown-grace", "2"});
+  child serve(args);
+  ASSERT_TRUE(eventually([&] { return fn.fn.call_count() >= 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  auto took = seconds_since(t0);
+  EXPECT_LT(took, 2 + 5) << "stop took " << took << " s";
+  EXPECT_GE(took, 1.5) << "the grace was not waited for";
+  // The abandoned call's records were not committed: nothing was.
+  for (auto& p : cluster.offsets("hang-g", "hang"))
+    EXPECT_LE(p.committed, 0) << "committed records of an abandoned call";
+}
+
+TEST(lifecycle, a_second_signal_exits_at_once) {
+  test_cluster cluster;
+  cluster.create_topic("twice", 1);
+  cluster.produce("twice", 0, 10);
+  hanging_function fn;
+  auto path = write_config(
+    "twice.json",
+    config_json(fn.fn.url(), {mapping_json("twice", "twice-g",
+                                           cluster.bootstrap())}));
+  auto args = serve_args(path, "twice");
+  args.insert(args.end(), {"--shutdown-grace", "300"});
+  child serve(args);
+  ASSERT_TRUE(eventually([&] { return fn.fn.call_count() >= 1; }));
+  kill(serve.pid, SIGTERM);
+  std::this_thread::sleep_for(500ms); // the first signal starts the stop
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(serve.stop(SIGTERM), 1);
+  EXPECT_LT(seconds_since(t0), 2.0);
+}
+
+TEST(lifecycle, disable_through_the_api_ends_within_the_grace) {
+  test_cluster cluster;
+  cluster.create_topic("dis", 1);
+  cluster.produce("dis", 0, 10);
+  hanging_function fn;
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "dis",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  auto m = run.start(cfg, fn.fn.url(), [](actors::mapping_options& o) {
+    o.shutdown_grace = 1s;
+  });
+  ASSERT_TRUE(eventually([&] { return fn.fn.call_count() >= 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  run.stop(m);
+  auto took = seconds_since(t0);
+  EXPECT_LT(took, 1 + 5.0);
+  std::cout << "stop took " << took << " s\n";
+}
+
+TEST(lifecycle, a_bad_kafka_property_exits_2_naming_it_and_never_its_value) {
+  struct bad_case {
+    const char* kafka;
+    const char* names;
+  };
+  for (auto c : {bad_case{R"({"no.such.prop":"1"})", "no.such.prop"},
+                 bad_case{R"({"sasl.passwrod":"hunter2-secret"})",
+                          "sasl.passwrod"},
+                 bad_case{R"({"ssl.key.location":"/nonexistent/key.pem",)"
+                          R"("security.protocol":"ssl"})",
+                          "ssl.key.location"},
+                 bad_case{R"({"enable.auto.offset.store":"true"})",
+                          "enable.auto.offset.store"},
+                 bad_case{R"({"enable.auto.commit":false})",
+                          "enable.auto.commit"},
+                 bad_case{R"({"group.id":"x"})", "group.id"}}) {
+    auto path = write_config("badprop.json",
+                             config_json("http://127.0.0.1:1/", {}, c.kafka));
+    auto err = ::testing::TempDir() + "badprop.err";
+    child serve(serve_args(path, "badprop"), false, err);
+    EXPECT_EQ(serve.wait(), 2) << c.kafka;
+    auto text = slurp(err);
+    EXPECT_NE(text.find(c.names), std::string::npos) << text;
+    EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+    EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  }
+}
+
+TEST(lifecycle, mappings_differing_only_in_their_group_all_consume) {
+  test_cluster cluster;
+  cluster.create_topic("groups", 1);
+  cluster.produce("groups", 0, 20);
+  scripted_function fn;
+  auto b = cluster.bootstrap();
+  auto path = write_config(
+    "groups.json",
+    config_json(fn.url(), {mapping_json("groups", "g-one", b),
+                           mapping_json("groups", "g-two", b),
+                           mapping_json("groups", "g-three", b)}));
+  child serve(serve_args(path, "groups"));
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 60; }))
+    << fn.delivered() << " records delivered, 60 wanted (3 groups x 20)";
+  for (auto* g : {"g-one", "g-two", "g-three"})
+    EXPECT_TRUE(eventually([&] { return all_committed(cluster, g, "groups"); }))
+      << g;
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+TEST(lifecycle, sighup_reloads_the_config_file) {
+  test_cluster cluster;
+  cluster.create_topic("hup-a", 1);
+  cluster.create_topic("hup-b", 1);
+  cluster.produce("hup-a", 0, 10);
+  cluster.produce("hup-b", 0, 10);
+  scripted_function fn;
+  auto b = cluster.bootstrap();
+  auto path = write_config(
+    "hup.json", config_json(fn.url(), {mapping_json("hup-a", "hup-ga", b)}));
+  auto err = ::testing::TempDir() + "hup.err";
+  child serve(serve_args(path, "hup"), false, err);
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 10; }));
+  // Add hup-b, remove hup-a.
+  write_config("hup.json",
+               config_json(fn.url(), {mapping_json("hup-b", "hup-gb", b)}));
+  kill(serve.pid, SIGHUP);
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 20; }));
+  ASSERT_TRUE(eventually([&] { return all_committed(cluster, "hup-gb", "hup-b"); }));
+  // hup-a is gone: its new records are not delivered.
+  cluster.produce("hup-a", 0, 5, "after");
+  cluster.produce("hup-b", 0, 5, "after");
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 25; }));
+  // A broken file changes nothing and does not stop kesm.
+  write_config("hup.json", "{not json");
+  kill(serve.pid, SIGHUP);
+  cluster.produce("hup-b", 0, 5, "later");
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 30; }));
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  EXPECT_EQ(fn.delivered(), 30u) << "a removed mapping still consumed";
+  auto text = slurp(err);
+  EXPECT_NE(text.find("1 mapping(s) added, 0 changed, 1 removed"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("not reloaded"), std::string::npos) << text;
+}
+
+TEST(lifecycle, the_store_file_is_private) {
+  auto path = write_config("priv.json", config_json("http://127.0.0.1:1/", {}));
+  auto args = serve_args(path, "priv");
+  child serve(args);
+  auto db = args.back().substr(7);
+  ASSERT_TRUE(eventually([&] {
+    struct stat sb;
+    return stat(db.c_str(), &sb) == 0;
+  }));
+  struct stat sb;
+  ASSERT_EQ(stat(db.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
