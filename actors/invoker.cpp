@@ -112,8 +112,9 @@ outcome classify(const transport::invocation_result& res,
   outcome out;
   if (res.status == 0) {
     out.kind = outcome_kind::function_error;
-    out.detail = res.timed_out ? "function timed out"
-                               : "function unreachable: " + res.error;
+    out.detail = res.timed_out           ? "function timed out"
+                 : res.answer_too_large ? "function error: " + res.error
+                                        : "function unreachable: " + res.error;
   } else if (res.status == 429) {
     out.kind = outcome_kind::throttled;
     out.detail = "function throttled (HTTP 429)";

@@ -100,7 +100,7 @@ api_reply config_reply(self_ptr self, const entry& e, int status) {
 
 void set_state(entry& e, const char* state) {
   if (e.rt.state != state)
-    log(log_level::info, "mapping " + e.cfg.uuid,
+    log(log_level::debug, "mapping " + e.cfg.uuid,
         "registry: " + e.rt.state + " -> " + state);
   e.rt.state = state;
 }
@@ -335,15 +335,50 @@ api_reply list(self_ptr self, const api_request& req) {
   return api_reply{200, body, ""};
 }
 
+/// Whether a LastProcessingResult says the mapping cannot read its topic
+/// (as opposed to a function that fails, which retries handle).
+bool cannot_poll(const std::string& result) {
+  for (auto* prefix :
+       {"PROBLEM: Connection error", "PROBLEM: Topic not found",
+        "PROBLEM: Kafka", "PROBLEM: cannot create Kafka client",
+        "PROBLEM: subscribe failed"})
+    if (result.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+/// `/readyz`: 200 when every enabled mapping can poll its topic, else 503
+/// naming those that cannot.
+api_reply readiness(self_ptr self) {
+  auto& st = self->state;
+  std::string problems;
+  for (auto& uuid : st.order) {
+    auto& e = st.entries.at(uuid);
+    if (!e.cfg.enabled || e.deleting
+        || !cannot_poll(e.rt.last_processing_result))
+      continue;
+    problems += problems.empty() ? "" : ",";
+    problems += "{\"UUID\":\"" + uuid + "\",\"LastProcessingResult\":";
+    codecs::event_writer::append_json_string(problems,
+                                             e.rt.last_processing_result);
+    problems += '}';
+  }
+  auto count = std::to_string(st.entries.size());
+  if (problems.empty())
+    return api_reply{200, "{\"status\":\"ready\",\"mappings\":" + count + "}",
+                     ""};
+  return api_reply{503,
+                   "{\"status\":\"not ready\",\"mappings\":" + count
+                     + ",\"cannotPoll\":[" + problems + "]}",
+                   ""};
+}
+
 api_reply route(self_ptr self, const api_request& req) {
   auto& st = self->state;
   if (req.path == "/healthz")
     return api_reply{200, "{\"status\":\"ok\"}", ""};
   if (req.path == "/readyz")
-    return api_reply{200,
-                     "{\"status\":\"ready\",\"mappings\":"
-                       + std::to_string(st.entries.size()) + "}",
-                     ""};
+    return readiness(self);
   std::string_view path = req.path;
   if (path.substr(0, api_prefix.size()) != api_prefix)
     return error_reply(404, "ResourceNotFoundException",

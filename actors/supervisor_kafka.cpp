@@ -42,11 +42,12 @@ void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
       || code == RD_KAFKA_RESP_ERR__TRANSPORT
       || code == RD_KAFKA_RESP_ERR__RESOLVE
-      || code == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+      || code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    transport::count(st->counters.polling_errors);
     st->set_result(std::string("PROBLEM: Connection error: ") + reason
                    + "; check the bootstrap servers and that the cluster is"
                      " reachable");
-  else
+  } else
     log(log_level::warning, "mapping " + st->status.uuid,
         std::string("Kafka: ") + reason);
 }
@@ -204,6 +205,7 @@ void supervisor_state::poll_consumer() {
   while (auto* msg = rd_kafka_consumer_poll(rk.get(), 0)) {
     transport::message_ptr m{msg};
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      transport::count(counters.polling_errors);
       auto text = std::string(rd_kafka_message_errstr(m.get()));
       if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
           || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)

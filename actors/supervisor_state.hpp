@@ -132,8 +132,8 @@ struct supervisor_state {
     if (status.state == next)
       return;
     log(log_level::info, "mapping " + status.uuid,
-        "State " + (status.state.empty() ? std::string("-") : status.state)
-          + " -> " + next);
+        status.state.empty() ? "State " + std::string(next)
+                             : "State " + status.state + " -> " + next);
     status.state = next;
   }
 

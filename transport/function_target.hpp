@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,7 +23,14 @@ struct invocation_result {
   std::string error;
   /// Connections the call had to open (0 when a kept-alive one was reused).
   int new_connections = 0;
+  /// The answer ran past `max_answer_bytes` and was cut off: a function
+  /// error (Lambda refuses such answers too).
+  bool answer_too_large = false;
 };
+
+/// The most of a function's answer kesm keeps: Lambda's 6 MB limit on a
+/// synchronous response.
+constexpr size_t max_answer_bytes = 6 * 1024 * 1024;
 
 /// Called exactly once per invocation, from a transport thread.
 using invocation_callback = std::function<void(invocation_result)>;

@@ -21,6 +21,10 @@ namespace {
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* res = static_cast<invocation_result*>(user);
+  if (res->body.size() + size * n > max_answer_bytes) {
+    res->answer_too_large = true;
+    return 0; // curl ends the call: CURLE_WRITE_ERROR
+  }
   res->body.append(data, size * n);
   return size * n;
 }
@@ -154,6 +158,12 @@ void http_client::run() {
         curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &connects);
         req->result.status = static_cast<int>(status);
         req->result.new_connections = static_cast<int>(connects);
+      } else if (req->result.answer_too_large) {
+        req->result.status = 0;
+        req->result.body.clear();
+        req->result.error = "the function's answer exceeds the "
+                            + std::to_string(max_answer_bytes)
+                            + "-byte response limit";
       } else {
         req->result.status = 0;
         req->result.timed_out = code == CURLE_OPERATION_TIMEDOUT;

@@ -50,6 +50,12 @@ void inprocess_target::run() {
       res.function_error = true;
       res.body = e.what();
     }
+    if (res.body.size() > max_answer_bytes) {
+      res = invocation_result{};
+      res.answer_too_large = true;
+      res.error = "the function's answer exceeds the "
+                  + std::to_string(max_answer_bytes) + "-byte response limit";
+    }
     j.done(std::move(res));
   }
 }

@@ -1,5 +1,7 @@
 #include "transport/kafka.hpp"
 
+#include "transport/log.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -9,8 +11,30 @@
 
 namespace kesm::transport {
 
+namespace {
+
+/// librdkafka's own lines in kesm's format, named by the client: a
+/// mapping's clients are `kesm-<uuid>...`, so the line names the mapping.
+void log_line(const rd_kafka_t* rk, int level, const char* fac,
+              const char* buf) {
+  std::string name = rk != nullptr ? rd_kafka_name(rk) : "kafka";
+  auto hash = name.find('#');
+  if (hash != std::string::npos)
+    name.resize(hash);
+  if (name.rfind("kesm-", 0) == 0)
+    name = "mapping " + name.substr(5);
+  auto lvl = level <= 3   ? log_level::error
+             : level <= 4 ? log_level::warning
+             : level <= 6 ? log_level::info
+                          : log_level::debug;
+  log(lvl, name, std::string("Kafka ") + fac + ": " + buf);
+}
+
+} // namespace
+
 codecs::expected<conf_ptr> make_conf(const kafka_props& props) {
   conf_ptr conf{rd_kafka_conf_new()};
+  rd_kafka_conf_set_log_cb(conf.get(), log_line);
   char err[512];
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof(err))

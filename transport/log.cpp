@@ -28,6 +28,7 @@ int initial_threshold() {
 std::atomic<int> threshold{initial_threshold()};
 bool env_set = std::getenv("KESM_LOG_LEVEL") != nullptr;
 std::mutex out_mtx;
+std::function<void(const std::string&)> out_tap; // guarded by out_mtx
 
 const char* name(log_level l) {
   switch (l) {
@@ -77,6 +78,13 @@ void log(log_level level, std::string_view component, std::string_view text) {
   line += '\n';
   std::lock_guard<std::mutex> guard{out_mtx};
   std::fwrite(line.data(), 1, line.size(), stderr);
+  if (out_tap)
+    out_tap(line.substr(0, line.size() - 1));
+}
+
+void set_log_tap(std::function<void(const std::string&)> tap) {
+  std::lock_guard<std::mutex> guard{out_mtx};
+  out_tap = std::move(tap);
 }
 
 } // namespace kesm::transport

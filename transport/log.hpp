@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace kesm::transport {
@@ -13,5 +15,9 @@ void log(log_level level, std::string_view component, std::string_view text);
 
 /// Sets the lowest level that is written.
 void set_log_level(log_level level);
+
+/// Tests: every written line (without its newline) also goes to `tap`,
+/// under the log's lock; null to stop.
+void set_log_tap(std::function<void(const std::string&)> tap);
 
 } // namespace kesm::transport

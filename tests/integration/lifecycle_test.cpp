@@ -6,8 +6,13 @@
 
 #include <sys/stat.h>
 
+#include "actors/mapping_control.hpp"
+#include "actors/mapping_registry.hpp"
+#include "cli/runtime.hpp"
 #include "integration/child.hpp"
 #include "integration/harness.hpp"
+#include "transport/http_client.hpp"
+#include "transport/log.hpp"
 
 using namespace kesm;
 using namespace kesm::test;
@@ -220,4 +225,40 @@ TEST(lifecycle, the_store_file_is_private) {
   ASSERT_EQ(stat(db.c_str(), &sb), 0);
   EXPECT_EQ(sb.st_mode & 0777, 0600u);
   EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+TEST(lifecycle, a_consumer_that_cannot_be_built_backs_off_in_problem) {
+  // Properties are checked when the config is loaded; this one gets past
+  // that (as a key file deleted while kesm runs would) to show the
+  // supervisor failing to build its consumer is retried slowly.
+  std::atomic<int> lines{0};
+  transport::set_log_tap([&](const std::string& l) {
+    if (l.find("no.such.prop") != std::string::npos)
+      ++lines;
+  });
+  actors::registry_options ro;
+  auto http = std::make_shared<transport::http_client>();
+  ro.functions["fn"] = std::make_shared<transport::http_target>(
+    http, "http://127.0.0.1:1/", 5);
+  ro.config_mappings.push_back(make_mapping("127.0.0.1:1", "nowhere"));
+  ro.defaults.kafka["no.such.prop"] = "1";
+  cli::actor_config acfg;
+  caf::actor_system sys{acfg};
+  auto registry = actors::spawn_registry(sys, std::move(ro));
+  std::string result;
+  ASSERT_TRUE(eventually([&] {
+    auto list = actors::call_registry(
+      sys, registry,
+      transport::api_request{"GET", "/2015-03-31/event-source-mappings/", {},
+                             ""});
+    result = list.body;
+    return list.body.find("PROBLEM") != std::string::npos;
+  })) << result;
+  EXPECT_NE(result.find("no.such.prop"), std::string::npos) << result;
+  // Attempts at 0, 1, 3 and 7 s: a few lines, not thousands.
+  std::this_thread::sleep_for(4s);
+  EXPECT_LE(lines.load(), 8);
+  EXPECT_GE(lines.load(), 2);
+  actors::stop_mappings(sys, {registry});
+  transport::set_log_tap(nullptr);
 }

@@ -122,3 +122,23 @@ TEST(inprocess_target, runs_the_handler_and_turns_exceptions_into_errors) {
   EXPECT_TRUE(bad.function_error);
   EXPECT_EQ(bad.body, "boom");
 }
+
+TEST(http_client, cuts_an_answer_past_the_6_mb_response_limit) {
+  function_server fn([](const std::string&) {
+    return function_reply{200, std::string(20 << 20, 'x'), false};
+  });
+  function_server small([](const std::string&) { return function_reply{}; });
+  ASSERT_TRUE(fn.start());
+  ASSERT_TRUE(small.start());
+  // Declared after the servers: its kept-alive connections close first.
+  auto client = std::make_shared<http_client>();
+  http_target target(client, fn.url(), 30);
+  auto r = call(target, "{}");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(r.answer_too_large);
+  EXPECT_TRUE(r.body.empty()) << r.body.size() << " bytes kept";
+  EXPECT_NE(r.error.find("response limit"), std::string::npos) << r.error;
+  // The connection was dropped mid-answer; the next call still works.
+  http_target next(client, small.url(), 5);
+  EXPECT_EQ(call(next, "{}").status, 200);
+}
