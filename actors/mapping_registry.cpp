@@ -62,7 +62,11 @@ using self_ptr = caf::stateful_actor<registry_state>*;
 
 api_reply error_reply(int status, const char* type, const std::string& msg) {
   std::string body = "{\"Type\":\"User\",\"message\":";
-  codecs::event_writer::append_json_string(body, msg);
+  // Messages quote what the caller sent: never more than a short prefix.
+  constexpr size_t max_message = 1024;
+  codecs::event_writer::append_json_string(
+    body, msg.size() <= max_message ? msg
+                                    : msg.substr(0, max_message) + "...");
   body += '}';
   return api_reply{status, body, type};
 }
@@ -81,12 +85,24 @@ api_reply from_codec_error(const codecs::error& err) {
 }
 
 /// The function registry key of a FunctionName: a name, `name:qualifier`,
-/// or a function ARN.
-std::string function_key(const std::string& name) {
+/// or a function ARN. An ARN of this kesm's region and account names the
+/// local function; another account's or region's resolves only when the
+/// config file declares a function under that ARN (qualifier left out).
+/// Empty when nothing may answer for it.
+std::string function_key(const std::string& name,
+                         const registry_options& opts) {
   std::string s = name;
   if (s.rfind("arn:", 0) == 0) {
     auto pos = s.find(":function:");
-    s = pos == std::string::npos ? s : s.substr(pos + 10);
+    if (pos == std::string::npos)
+      return {};
+    auto base = s.substr(0, s.find(':', pos + 10));
+    if (opts.functions.count(base))
+      return base;
+    auto local = "arn:aws:lambda:" + opts.arns.region + ":" + opts.arns.account;
+    if (s.compare(0, pos, local) != 0)
+      return {};
+    s = s.substr(pos + 10);
   }
   return s.substr(0, s.find(':'));
 }
@@ -107,9 +123,17 @@ void set_state(entry& e, const char* state) {
 
 void start(self_ptr self, entry& e) {
   auto& opts = self->state.opts;
+  auto fn = opts.functions.find(function_key(e.cfg.function_name, opts));
+  if (fn == opts.functions.end()) { // removed from the config file since
+    e.rt.last_processing_result = "PROBLEM: Function not found: "
+                                  + e.cfg.function_name;
+    set_state(e, "Disabled");
+    return;
+  }
+  e.retry_at.reset();
   mapping_options mo = opts.defaults;
   mo.config = e.cfg;
-  mo.target = opts.functions.at(function_key(e.cfg.function_name));
+  mo.target = fn->second;
   e.sup = spawn_mapping(self->system(), std::move(mo));
   self->monitor(e.sup);
 }
@@ -124,7 +148,7 @@ void stop(entry& e) {
 std::optional<api_reply> unknown_function(self_ptr self,
                                           const std::string& name) {
   auto& opts = self->state.opts;
-  if (opts.functions.count(function_key(name)))
+  if (opts.functions.count(function_key(name, opts)))
     return std::nullopt;
   return not_found("Function not found: "
                    + codecs::function_arn(name, opts.arns));
@@ -161,6 +185,9 @@ api_reply create(self_ptr self, const api_request& req) {
   auto cfg = codecs::parse_mapping(req.body, st.opts.clusters, "", now_ms());
   if (!cfg)
     return from_codec_error(cfg.err());
+  if (auto ok = codecs::check_allowed_clusters(*cfg, st.opts.allowed_clusters);
+      !ok)
+    return from_codec_error(ok.err());
   if (auto missing = unknown_function(self, cfg->function_name))
     return *missing;
   if (group_taken(self, cfg->consumer_group_id, ""))
@@ -231,7 +258,7 @@ void apply(self_ptr self, entry& e) {
     set_state(e, "Updating");
     e.updating = true;
     auto id = e.cfg.uuid;
-    auto& fn = st.opts.functions.at(function_key(e.cfg.function_name));
+    auto& fn = st.opts.functions.at(function_key(e.cfg.function_name, st.opts));
     self->request(e.sup, std::chrono::seconds(10), config_atom_v, e.cfg, fn)
       .then(
         [=](bool) {
@@ -314,7 +341,9 @@ api_reply list(self_ptr self, const api_request& req) {
   std::vector<const entry*> matching;
   for (auto& uuid : st.order) {
     auto& e = st.entries.at(uuid);
-    if (!fn.empty() && function_key(fn) != function_key(e.cfg.function_name))
+    if (!fn.empty()
+        && function_key(fn, st.opts)
+             != function_key(e.cfg.function_name, st.opts))
       continue;
     if (!arn.empty() && arn != e.cfg.event_source_arn)
       continue;
@@ -373,8 +402,38 @@ api_reply readiness(self_ptr self) {
                    ""};
 }
 
+/// ListTags (`GET /2017-03-31/tags/{ARN}`): the tags a mapping was
+/// created with.
+api_reply list_tags(self_ptr self, const api_request& req,
+                    std::string_view arn) {
+  auto& st = self->state;
+  if (req.method != "GET")
+    return error_reply(405, "InvalidParameterValueException",
+                       req.method.substr(0, 16) + " is not allowed on "
+                         + req.path.substr(0, 200)
+                         + "; kesm answers ListTags (GET) only: tags are"
+                           " set at create");
+  for (auto& [uuid, e] : st.entries) {
+    if (e.deleting || codecs::mapping_arn(uuid, st.opts.arns) != arn)
+      continue;
+    auto tags = e.cfg.echoed.find("Tags");
+    return api_reply{200,
+                     "{\"Tags\":"
+                       + (tags == e.cfg.echoed.end() ? std::string("{}")
+                                                     : tags->second)
+                       + "}",
+                     ""};
+  }
+  return not_found("The resource you requested does not exist: "
+                   + std::string(arn.substr(0, 200)));
+}
+
 api_reply route(self_ptr self, const api_request& req) {
   auto& st = self->state;
+  constexpr std::string_view tags_prefix = "/2017-03-31/tags/";
+  if (std::string_view{req.path}.substr(0, tags_prefix.size()) == tags_prefix)
+    return list_tags(self, req,
+                     std::string_view{req.path}.substr(tags_prefix.size()));
   if (req.path == "/healthz")
     return api_reply{200, "{\"status\":\"ok\"}", ""};
   if (req.path == "/readyz")
@@ -382,8 +441,9 @@ api_reply route(self_ptr self, const api_request& req) {
   std::string_view path = req.path;
   if (path.substr(0, api_prefix.size()) != api_prefix)
     return error_reply(404, "ResourceNotFoundException",
-                       "No such path " + req.path + "; the API is under "
-                         + std::string(api_prefix) + "/");
+                       "No such path " + req.path.substr(0, 200)
+                         + "; the API is under " + std::string(api_prefix)
+                         + "/");
   auto rest = path.substr(api_prefix.size());
   if (!rest.empty() && rest.front() == '/')
     rest.remove_prefix(1);
@@ -391,14 +451,15 @@ api_reply route(self_ptr self, const api_request& req) {
     rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos)
     return error_reply(404, "ResourceNotFoundException",
-                       "No such path " + req.path);
+                       "No such path " + req.path.substr(0, 200));
   if (rest.empty()) {
     if (req.method == "POST")
       return create(self, req);
     if (req.method == "GET")
       return list(self, req);
     return error_reply(405, "InvalidParameterValueException",
-                       req.method + " is not allowed on " + req.path
+                       req.method.substr(0, 16) + " is not allowed on "
+                         + req.path.substr(0, 200)
                          + "; use POST (create) or GET (list)");
   }
   std::string uuid(rest);
@@ -414,7 +475,8 @@ api_reply route(self_ptr self, const api_request& req) {
   if (req.method == "DELETE")
     return remove(self, uuid);
   return error_reply(405, "InvalidParameterValueException",
-                     req.method + " is not allowed on " + req.path
+                     req.method.substr(0, 16) + " is not allowed on "
+                         + req.path.substr(0, 200)
                        + "; use GET, PUT or DELETE");
 }
 
@@ -500,7 +562,7 @@ void load(self_ptr self) {
   for (auto& [uuid, e] : st.entries) {
     if (!e.cfg.enabled)
       continue;
-    if (!st.opts.functions.count(function_key(e.cfg.function_name))) {
+    if (!st.opts.functions.count(function_key(e.cfg.function_name, st.opts))) {
       e.rt.last_processing_result = "PROBLEM: Function not found: "
                                     + e.cfg.function_name;
       set_state(e, "Disabled");
@@ -515,6 +577,7 @@ std::string reload(self_ptr self, registry_reload& next) {
   auto& st = self->state;
   st.opts.functions = std::move(next.functions);
   st.opts.clusters = std::move(next.clusters);
+  st.opts.allowed_clusters = std::move(next.allowed_clusters);
   size_t added = 0, changed = 0, removed = 0;
   std::set<std::string> incoming;
   for (auto& cfg : next.config_mappings) {

@@ -21,6 +21,8 @@ struct registry_options {
   /// FunctionName -> target (names only; ARNs resolve to the name).
   std::map<std::string, transport::function_target_ptr> functions;
   codecs::cluster_map clusters;
+  /// The config file's `allowed_clusters` (empty: any cluster).
+  std::vector<std::string> allowed_clusters;
   codecs::arn_context arns;
   /// Mappings from the config file (marked `config`, never stored).
   std::vector<codecs::mapping_config> config_mappings;
@@ -34,6 +36,7 @@ struct registry_options {
 struct registry_reload {
   std::map<std::string, transport::function_target_ptr> functions;
   codecs::cluster_map clusters;
+  std::vector<std::string> allowed_clusters;
   std::vector<codecs::mapping_config> config_mappings;
 };
 

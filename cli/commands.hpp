@@ -24,6 +24,12 @@ struct serve_options {
   std::string account = "000000000000";
   /// Seconds a stop waits for in-flight calls before abandoning them.
   int shutdown_grace = 10;
+  /// `none` or `sigv4` (keys from the config's `api_access_keys`).
+  std::string api_auth = "none";
+  /// Bearer token every API call must carry (or KESM_API_TOKEN).
+  std::string api_token;
+  /// Browser origins allowed to call the API.
+  std::vector<std::string> allow_origins;
 };
 
 /// `kesm demo`: options.

@@ -12,7 +12,11 @@ int main(int argc, char** argv) {
   kesm::cli::block_stop_signals();
   CLI::App app{"kesm: a Lambda-compatible Kafka event source mapping runtime"};
   app.require_subcommand(1);
-  app.footer("kesm bench --help: the benchmark harness (kesm-bench)");
+  app.set_version_flag("--version", std::string("kesm ") + KESM_VERSION);
+  // Listed here for the help text; `main` hands `kesm bench` to kesm-bench
+  // before parsing (see above).
+  app.add_subcommand("bench", "The benchmark harness: kesm beside a raw"
+                              " librdkafka consumer (kesm bench --help)");
 
   kesm::cli::dev_broker_options broker;
   auto* dev = app.add_subcommand(
@@ -42,6 +46,18 @@ int main(int argc, char** argv) {
                   " them (size it to the function timeout)")
     ->check(CLI::Range(0, 900))
     ->capture_default_str();
+  srv->add_option("--api-auth", serve.api_auth,
+                  "API authentication: none, or sigv4 (requests signed with"
+                  " a key of the config's api_access_keys, as the AWS CLI"
+                  " does)")
+    ->check(CLI::IsMember({"none", "sigv4"}))
+    ->capture_default_str();
+  srv->add_option("--api-token", serve.api_token,
+                  "Require 'Authorization: Bearer TOKEN' on API calls (or"
+                  " set KESM_API_TOKEN)");
+  srv->add_option("--api-allow-origin", serve.allow_origins,
+                  "Browser origin allowed to call the API, e.g."
+                  " https://ops.example.com (repeatable; others refused)");
   srv->add_option("--region", serve.region, "Region used in ARNs")
     ->capture_default_str();
   srv->add_option("--account", serve.account,

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -63,7 +64,7 @@ void reload_config(caf::actor_system& sys, const caf::actor& registry,
                    "SIGHUP: \"kafka\" properties changed; they apply after"
                    " a restart of kesm");
   actors::registry_reload next{make_functions(*cfg, http), cfg->clusters,
-                               cfg->mappings};
+                               cfg->allowed_clusters, cfg->mappings};
   caf::scoped_actor self{sys};
   self->request(registry, std::chrono::seconds(30), actors::reload_atom_v,
                 std::move(next))
@@ -116,6 +117,7 @@ int run_serve(const serve_options& opts) {
   actors::registry_options ro;
   ro.functions = make_functions(*cfg, http);
   ro.clusters = cfg->clusters;
+  ro.allowed_clusters = cfg->allowed_clusters;
   ro.arns = codecs::arn_context{opts.region, opts.account};
   ro.config_mappings = cfg->mappings;
   ro.store = std::make_shared<transport::mapping_store>(std::move(*store));
@@ -127,12 +129,27 @@ int run_serve(const serve_options& opts) {
   actor_config acfg;
   caf::actor_system sys{acfg};
   auto registry = actors::spawn_registry(sys, std::move(ro));
+  transport::api_guard guard;
+  guard.allowed_origins = opts.allow_origins;
+  guard.token = opts.api_token;
+  if (guard.token.empty())
+    if (const char* env = std::getenv("KESM_API_TOKEN"))
+      guard.token = env;
+  if (opts.api_auth == "sigv4") {
+    if (cfg->api_access_keys.empty()) {
+      std::cerr << "kesm serve: --api-auth sigv4 needs \"api_access_keys\""
+                   " in the config file (access key id -> secret key)\n";
+      actors::stop_mappings(sys, {registry});
+      return 2;
+    }
+    guard.sigv4_keys = cfg->api_access_keys;
+  }
   transport::api_server api([&](const transport::api_request& req) {
     if (req.path == "/metrics") // thread-safe; no need to ask the registry
       return transport::api_reply{200, metrics->render(), "",
                                   "text/plain; version=0.0.4"};
     return actors::call_registry(sys, registry, req);
-  });
+  }, guard);
   auto bound = api.start(opts.api.substr(0, colon), port);
   if (!bound) {
     std::cerr << "kesm serve: " << bound.err().message << "\n";

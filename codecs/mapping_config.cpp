@@ -152,6 +152,11 @@ error read_endpoints(element e, mapping_config& out, bool& ok) {
       auto s = read_string(item, "Endpoints", 1, 300, endpoint_pattern);
       if (!s)
         return s.err();
+      if (auto port = std::stol(s->substr(s->rfind(':') + 1));
+          port < 1 || port > 65535)
+        return invalid("Bootstrap server " + *s
+                       + " has no valid port; use host:port with a port from"
+                         " 1 to 65535");
       out.bootstrap_servers.push_back(*s);
     }
     if (out.bootstrap_servers.empty() || out.bootstrap_servers.size() > 10)
@@ -587,6 +592,11 @@ expected<mapping_config> parse_mapping(std::string_view json,
     return invalid("1 validation error detected: Value null at "
                    "'functionName' failed to satisfy constraint: Member must"
                    " not be null");
+  if (has_arn && cfg.event_source_arn.rfind("arn:aws:kafka:", 0) != 0)
+    return invalid("Only Kafka event sources are supported by kesm;"
+                   " EventSourceArn " + cfg.event_source_arn.substr(0, 100)
+                   + " is not an MSK cluster ARN (arn:aws:kafka:...). Use an"
+                     " MSK ARN or SelfManagedEventSource");
   if (has_arn == has_self)
     return invalid("Specify exactly one event source: EventSourceArn (MSK)"
                    " or SelfManagedEventSource (self-managed Kafka)");

@@ -1,5 +1,6 @@
 #include "codecs/service_config.hpp"
 
+#include <cstdlib>
 #include <set>
 
 #include <simdjson.h>
@@ -45,6 +46,60 @@ expected<function_config> read_function(std::string_view name, element e) {
 }
 
 } // namespace
+
+namespace {
+
+/// `*` matches any run of characters (none included); case-insensitive.
+bool glob_match(std::string_view pat, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  while (t < text.size()) {
+    if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pat.size() && lower(pat[p]) == lower(text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*')
+    ++p;
+  return p == pat.size();
+}
+
+} // namespace
+
+expected<bool> check_allowed_clusters(const mapping_config& cfg,
+                                      const std::vector<std::string>& allowed) {
+  if (allowed.empty())
+    return true;
+  for (auto& server : cfg.bootstrap_servers) {
+    std::string_view hp = server;
+    auto host = hp.substr(0, hp.rfind(':'));
+    bool ok = false;
+    for (auto& pat : allowed) {
+      // A pattern with a port matches host:port, else the host alone.
+      bool with_port = pat.find(':') != std::string::npos;
+      if (glob_match(pat, with_port ? hp : host)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok)
+      return error{errc::invalid_parameter,
+                   "Bootstrap server " + server
+                     + " is not in this kesm's allowed_clusters; ask its"
+                       " operator to add it to the config file"};
+  }
+  return true;
+}
 
 expected<service_config> parse_service_config(std::string_view json,
                                               int64_t now_ms) {
@@ -102,6 +157,40 @@ expected<service_config> parse_service_config(std::string_view json,
           return bad("kafka." + std::string(name)
                      + " must be a string, integer or boolean");
       }
+    } else if (key == "allowed_clusters") {
+      simdjson::dom::array list;
+      if (val.get_array().get(list))
+        return bad("\"allowed_clusters\" must be a list of host patterns,"
+                   " e.g. [\"*.kafka.internal\", \"10.0.0.5:9092\"]");
+      for (auto item : list) {
+        std::string_view pat;
+        if (item.get_string().get(pat) || pat.empty())
+          return bad("\"allowed_clusters\" must be a list of non-empty"
+                     " strings");
+        cfg.allowed_clusters.emplace_back(pat);
+      }
+    } else if (key == "api_access_keys") {
+      object keys;
+      if (val.get_object().get(keys))
+        return bad("\"api_access_keys\" must be an object: access key id ->"
+                   " secret key (or \"${ENV_VAR}\")");
+      for (auto [id, secret] : keys) {
+        std::string_view v;
+        if (secret.get_string().get(v) || v.empty())
+          return bad("api_access_keys." + std::string(id)
+                     + " must be a non-empty string");
+        std::string value(v);
+        if (value.size() > 3 && value.rfind("${", 0) == 0
+            && value.back() == '}') {
+          auto name = value.substr(2, value.size() - 3);
+          const char* env = std::getenv(name.c_str());
+          if (env == nullptr || *env == '\0')
+            return bad("api_access_keys." + std::string(id)
+                       + ": environment variable " + name + " is not set");
+          value = env;
+        }
+        cfg.api_access_keys[std::string(id)] = value;
+      }
     } else if (key == "mappings") {
       if (val.get_array().get(mappings))
         return bad("\"mappings\" must be a list of CreateEventSourceMapping"
@@ -109,7 +198,8 @@ expected<service_config> parse_service_config(std::string_view json,
       has_mappings = true;
     } else {
       return bad("unknown top-level key \"" + std::string(key)
-                 + "\" (known: functions, clusters, mappings, kafka)");
+                 + "\" (known: functions, clusters, mappings, kafka, allowed_clusters,"
+                 " api_access_keys)");
     }
   }
   if (!has_mappings)
@@ -135,6 +225,8 @@ expected<service_config> parse_service_config(std::string_view json,
     if (default_group)
       mc->consumer_group_id = uuid;
     mc->uuid = uuid;
+    if (auto ok = check_allowed_clusters(*mc, cfg.allowed_clusters); !ok)
+      return error{ok.err().code, "config: " + where + ok.err().message};
     if (!cfg.functions.count(mc->function_name))
       return error{errc::not_found,
                    "config: " + where + "Function not found: "

@@ -26,7 +26,19 @@ struct service_config {
   std::vector<mapping_config> mappings;
   /// Extra librdkafka consumer properties for every mapping (`kafka`).
   std::map<std::string, std::string> kafka;
+  /// `allowed_clusters`: host patterns (`*` wildcards, optional `:port`)
+  /// a mapping's bootstrap servers must match; empty: any cluster.
+  std::vector<std::string> allowed_clusters;
+  /// `api_access_keys`: access key id -> secret key for `--api-auth
+  /// sigv4`; a value `${NAME}` is read from the environment.
+  std::map<std::string, std::string> api_access_keys;
 };
+
+/// Checks every bootstrap server of `cfg` against `allowed` (see
+/// `service_config::allowed_clusters`); the error names the first server
+/// that matches no pattern. Empty `allowed`: everything is allowed.
+expected<bool> check_allowed_clusters(const mapping_config& cfg,
+                                      const std::vector<std::string>& allowed);
 
 /// Parses and validates a config file's text. Every mapping is validated
 /// as CreateEventSourceMapping and must name a declared function; errors

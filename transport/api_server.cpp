@@ -1,47 +1,475 @@
 #include "transport/api_server.hpp"
 
-#include <httplib.h>
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <ctime>
+#include <mutex>
 
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "codecs/event_writer.hpp"
 #include "codecs/mapping_config.hpp"
+#include "transport/aws/sigv4.hpp"
 
 namespace kesm::transport {
 
-struct api_server::impl {
-  httplib::Server server;
-  handler fn;
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Milliseconds left until `deadline`, at least 0.
+int remaining_ms(clock_type::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - clock_type::now())
+                .count();
+  return static_cast<int>(std::max<int64_t>(0, left));
+}
+
+bool wait_for(int sock, short events, int timeout_ms) {
+  pollfd p{sock, events, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+}
+
+std::string peer_ip(int sock) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    if (addr.ss_family == AF_INET)
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr,
+                buf, sizeof(buf));
+    else if (addr.ss_family == AF_INET6)
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr,
+                buf, sizeof(buf));
+  }
+  return buf;
+}
+
+void ip_and_port(int sock, bool peer, std::string& ip, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  int rc = peer ? getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len)
+                : getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
+  ip = "?";
+  port = -1;
+  if (rc != 0)
+    return;
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
+    port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
+    port = ntohs(a->sin6_port);
+  }
+  ip = buf;
+}
+
+/// A socket whose reads all end by one deadline: a client sending a
+/// header byte every few seconds is cut off when its request is late.
+class deadline_stream : public httplib::Stream {
+public:
+  deadline_stream(int sock, clock_type::time_point deadline)
+    : sock_(sock), deadline_(deadline) {
+    // nop
+  }
+  bool is_readable() const override {
+    return wait_for(sock_, POLLIN, remaining_ms(deadline_));
+  }
+  bool is_writable() const override {
+    return wait_for(sock_, POLLOUT, 5000);
+  }
+  ssize_t read(char* ptr, size_t size) override {
+    if (!is_readable())
+      return -1;
+    ssize_t n;
+    do {
+      n = ::recv(sock_, ptr, size, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable())
+      return -1;
+    ssize_t n;
+    do {
+      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip_and_port(sock_, true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip_and_port(sock_, false, ip, port);
+  }
+  int socket() const override {
+    return sock_;
+  }
+
+private:
+  int sock_;
+  clock_type::time_point deadline_;
 };
 
-api_server::api_server(handler h) : impl_(std::make_unique<impl>()) {
+/// Set by a handler that answered without reading the whole request: the
+/// connection cannot carry another request.
+thread_local bool close_after_reply = false;
+
+/// cpp-httplib's server with kesm's connection loop: per-request deadline
+/// and a per-client connection limit.
+class guarded_server : public httplib::Server {
+public:
+  explicit guarded_server(const api_guard& g) : guard_(g) {
+    // nop
+  }
+
+private:
+  bool process_and_close_socket(int sock) override {
+    auto ip = peer_ip(sock);
+    bool admitted;
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      admitted = ++open_[ip] <= guard_.max_connections_per_client;
+    }
+    if (admitted)
+      serve(sock);
+    else
+      refuse(sock);
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      if (--open_[ip] == 0)
+        open_.erase(ip);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+  }
+
+  void serve(int sock) {
+    auto first_wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      guard_.request_timeout);
+    auto idle_wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      guard_.keep_alive);
+    for (int count = 100; count > 0 && is_running(); --count) {
+      if (!wait_for(sock, POLLIN,
+                    static_cast<int>(count == 100 ? first_wait.count()
+                                                  : idle_wait.count())))
+        return;
+      deadline_stream strm(sock, clock_type::now() + guard_.request_timeout);
+      close_after_reply = false;
+      bool closed = false;
+      bool ok = process_request(strm, count == 1 || !is_running(), closed,
+                                [](httplib::Request&) {
+                                  // nop
+                                });
+      if (!ok || closed || close_after_reply)
+        return;
+    }
+  }
+
+  static void refuse(int sock) {
+    static const std::string body
+      = "{\"Type\":\"User\",\"message\":\"Too many open connections from"
+        " this address; close some and retry\"}";
+    static const std::string reply
+      = "HTTP/1.1 429 Too Many Requests\r\n"
+        "Content-Type: application/json\r\n"
+        "x-amzn-ErrorType: TooManyRequestsException\r\n"
+        "Connection: close\r\nContent-Length: "
+        + std::to_string(body.size()) + "\r\n\r\n" + body;
+    ::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL);
+  }
+
+  const api_guard& guard_;
+  std::mutex mtx_;
+  std::map<std::string, size_t> open_;
+};
+
+/// Lambda's error shape: `{"Type":..,"message":..}` and x-amzn-ErrorType.
+void set_error(httplib::Response& res, int status, const char* type,
+               const std::string& message) {
+  res.status = status;
+  std::string body = status >= 500 ? "{\"Type\":\"Service\",\"message\":"
+                                   : "{\"Type\":\"User\",\"message\":";
+  codecs::event_writer::append_json_string(body, message);
+  body += '}';
+  if (!res.has_header("x-amzn-ErrorType"))
+    res.set_header("x-amzn-ErrorType", type);
+  res.set_content(body, "application/json");
+}
+
+/// Error type and message for an answer httplib made itself.
+std::pair<const char*, std::string> default_error(int status) {
+  switch (status) {
+    case 400:
+      return {"InvalidRequestContentException",
+              "The request could not be parsed; send a valid HTTP/1.1"
+              " request"};
+    case 403:
+      return {"AccessDeniedException", "Access denied"};
+    case 404:
+      return {"ResourceNotFoundException", "No such resource"};
+    case 405:
+      return {"InvalidParameterValueException",
+              "Method not allowed; use GET, POST, PUT or DELETE"};
+    case 411:
+      return {"InvalidRequestContentException",
+              "Content-Length is required"};
+    case 413:
+      return {"RequestTooLargeException",
+              "Request must be smaller than 1048576 bytes"};
+    case 414:
+      return {"InvalidRequestContentException", "The request URI is too long"};
+    case 415:
+      return {"UnsupportedMediaTypeException",
+              "Unsupported Content-Encoding; send the body uncompressed or"
+              " gzip"};
+    default:
+      return {status >= 500 ? "ServiceException"
+                            : "InvalidRequestContentException",
+              "Request failed with HTTP " + std::to_string(status)};
+  }
+}
+
+bool open_path(const std::string& path) {
+  return path == "/healthz" || path == "/readyz";
+}
+
+bool equal_consttime(const std::string& a, const std::string& b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+} // namespace
+
+struct api_server::impl {
+  explicit impl(api_guard g) : guard(std::move(g)), server(guard) {
+    // nop
+  }
+  api_guard guard;
+  guarded_server server;
+  handler fn;
+
+  /// Pre-routing checks that need no body: size, encoding, origin, token.
+  bool refuse_early(const httplib::Request& req, httplib::Response& res);
+  /// SigV4 check, with the body read; true when refused.
+  bool refuse_signature(const httplib::Request& req, const std::string& body,
+                        httplib::Response& res);
+  void serve(const httplib::Request& req, httplib::Response& res,
+             std::string body);
+};
+
+bool api_server::impl::refuse_early(const httplib::Request& req,
+                                    httplib::Response& res) {
+  if (req.has_header("Content-Length")) {
+    auto len = req.get_header_value("Content-Length");
+    char* end = nullptr;
+    auto n = std::strtoull(len.c_str(), &end, 10);
+    if (end == len.c_str() || *end != '\0' || n > guard.max_body) {
+      close_after_reply = true;
+      set_error(res, 413, "RequestTooLargeException",
+                "Request must be smaller than "
+                  + std::to_string(guard.max_body) + " bytes");
+      return true;
+    }
+  }
+  auto enc = req.get_header_value("Content-Encoding");
+  if (!enc.empty() && enc != "identity" && enc != "gzip") {
+    close_after_reply = true;
+    set_error(res, 415, "UnsupportedMediaTypeException",
+              "Unsupported Content-Encoding " + enc.substr(0, 32)
+                + "; send the body uncompressed or gzip");
+    return true;
+  }
+  if (req.has_header("Origin")) {
+    auto origin = req.get_header_value("Origin");
+    auto self = "http://" + req.get_header_value("Host");
+    bool allowed = origin == self
+                   || std::find(guard.allowed_origins.begin(),
+                                guard.allowed_origins.end(), origin)
+                        != guard.allowed_origins.end();
+    if (!allowed) {
+      close_after_reply = true;
+      set_error(res, 403, "AccessDeniedException",
+                "Cross-site request from Origin " + origin.substr(0, 100)
+                  + " refused; allow it with --api-allow-origin");
+      return true;
+    }
+  }
+  if (!guard.token.empty() && !open_path(req.path)) {
+    auto auth = req.get_header_value("Authorization");
+    if (!equal_consttime(auth, "Bearer " + guard.token)) {
+      close_after_reply = true;
+      set_error(res, 403, "MissingAuthenticationTokenException",
+                "Missing or wrong API token; send Authorization: Bearer"
+                " <token> (kesm serve --api-token)");
+      return true;
+    }
+  }
+  return false;
+}
+
+bool api_server::impl::refuse_signature(const httplib::Request& req,
+                                        const std::string& body,
+                                        httplib::Response& res) {
+  if (guard.sigv4_keys.empty() || open_path(req.path))
+    return false;
+  auto deny = [&](const char* type, const std::string& msg) {
+    set_error(res, 403, type, msg);
+    return true;
+  };
+  auto header = req.get_header_value("Authorization");
+  if (header.empty())
+    return deny("MissingAuthenticationTokenException",
+                "Missing Authentication Token: sign the request with SigV4"
+                " (kesm serve --api-auth sigv4)");
+  auto auth = aws::parse_authorization(header);
+  if (!auth)
+    return deny("IncompleteSignatureException", auth.err().message);
+  auto key = guard.sigv4_keys.find(auth->access_key);
+  if (key == guard.sigv4_keys.end())
+    return deny("UnrecognizedClientException",
+                "The security token included in the request is invalid");
+  auto amz_date = req.get_header_value("X-Amz-Date");
+  auto when = aws::parse_amz_date(amz_date);
+  auto now = static_cast<int64_t>(std::time(nullptr));
+  if (when < 0 || std::llabs(now - when) > 15 * 60
+      || amz_date.substr(0, 8) != auth->date)
+    return deny("InvalidSignatureException",
+                "Signature expired or X-Amz-Date missing: the request time"
+                " must be within 15 minutes of the server's");
+  if (auth->service != "lambda")
+    return deny("InvalidSignatureException",
+                "Credential should be scoped to correct service: 'lambda'");
+  aws::signable_request sr;
+  sr.method = req.method;
+  auto q = req.target.find('?');
+  sr.raw_path = req.target.substr(0, q);
+  sr.raw_query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  for (auto& [k, v] : req.headers)
+    sr.headers.emplace(k, v);
+  auto hash = req.get_header_value("X-Amz-Content-Sha256");
+  sr.payload_hash = hash.empty() ? aws::sha256_hex(body) : hash;
+  auto canonical = aws::canonical_request(sr, auth->signed_headers);
+  auto expected = aws::signature(key->second, amz_date, auth->date,
+                                 auth->region, auth->service, canonical);
+  if (!equal_consttime(expected, auth->signature))
+    return deny("InvalidSignatureException",
+                "The request signature we calculated does not match the"
+                " signature you provided. Check your AWS Secret Access Key"
+                " and signing method.");
+  return false;
+}
+
+void api_server::impl::serve(const httplib::Request& req,
+                             httplib::Response& res, std::string body) {
+  // As Lambda does: SDKs log it with every call and error.
+  res.set_header("x-amzn-RequestId", codecs::make_uuid());
+  if (refuse_signature(req, body, res))
+    return;
+  api_request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (auto& [k, v] : req.params)
+    r.query[k] = v;
+  r.body = std::move(body);
+  auto reply = fn(r);
+  if (reply.status >= 400 && reply.body.empty()) {
+    auto [type, msg] = default_error(reply.status);
+    set_error(res, reply.status,
+              reply.error_type.empty() ? type : reply.error_type.c_str(), msg);
+    return;
+  }
+  res.status = reply.status;
+  if (!reply.error_type.empty())
+    res.set_header("x-amzn-ErrorType", reply.error_type);
+  res.set_content(reply.body, reply.content_type.c_str());
+}
+
+api_server::api_server(handler h, api_guard guard)
+  : impl_(std::make_unique<impl>(std::move(guard))) {
   impl_->fn = std::move(h);
   auto& srv = impl_->server;
-  srv.set_payload_max_length(1 << 20);
+  auto* self = impl_.get();
+  srv.set_payload_max_length(self->guard.max_body);
   srv.set_tcp_nodelay(true);
-  auto serve = [this](const httplib::Request& req, httplib::Response& res) {
-    api_request r;
-    r.method = req.method;
-    r.path = req.path;
-    for (auto& [k, v] : req.params)
-      r.query[k] = v;
-    r.body = req.body;
-    auto reply = impl_->fn(r);
-    res.status = reply.status;
-    // As Lambda does: SDKs log it with every call and error.
-    res.set_header("x-amzn-RequestId", codecs::make_uuid());
-    if (!reply.error_type.empty())
-      res.set_header("x-amzn-ErrorType", reply.error_type);
-    res.set_content(reply.body, reply.content_type.c_str());
+  srv.set_read_timeout(self->guard.request_timeout);
+  srv.set_write_timeout(std::chrono::seconds(5));
+  auto threads = self->guard.threads;
+  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv.set_pre_routing_handler(
+    [self](const httplib::Request& req, httplib::Response& res) {
+      return self->refuse_early(req, res)
+               ? httplib::Server::HandlerResponse::Handled
+               : httplib::Server::HandlerResponse::Unhandled;
+    });
+  auto plain = [self](const httplib::Request& req, httplib::Response& res) {
+    self->serve(req, res, {});
   };
-  srv.Get(".*", serve);
-  srv.Post(".*", serve);
-  srv.Put(".*", serve);
-  srv.Delete(".*", serve);
-  srv.Patch(".*", serve);
+  // Bodies are read here, capped after decoding (gzip or chunked bodies
+  // have no Content-Length to refuse them by).
+  auto with_body = [self](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& read) {
+    std::string body;
+    bool too_big = false;
+    bool ok = read([&](const char* data, size_t n) {
+      if (body.size() + n > self->guard.max_body) {
+        too_big = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (!ok || too_big) {
+      close_after_reply = true;
+      if (too_big)
+        set_error(res, 413, "RequestTooLargeException",
+                  "Request must be smaller than "
+                    + std::to_string(self->guard.max_body)
+                    + " bytes (after decoding)");
+      else
+        set_error(res, 400, "InvalidRequestContentException",
+                  "The request body could not be read; send it complete,"
+                  " uncompressed or gzip");
+      return;
+    }
+    self->serve(req, res, std::move(body));
+  };
+  srv.Get(".*", plain);
+  srv.Delete(".*", plain);
+  srv.Options(".*", plain);
+  srv.Post(".*", with_body);
+  srv.Put(".*", with_body);
+  srv.Patch(".*", with_body);
+  srv.Delete(".*", with_body);
+  srv.set_error_handler(httplib::Server::HandlerWithResponse(
+    [](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty())
+        return httplib::Server::HandlerResponse::Unhandled;
+      auto [type, msg] = default_error(res.status);
+      set_error(res, res.status, type, msg);
+      return httplib::Server::HandlerResponse::Handled;
+    }));
   srv.set_exception_handler(
     [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      res.status = 500;
-      res.set_header("x-amzn-ErrorType", "ServiceException");
-      res.set_content("{\"Type\":\"Service\",\"message\":\"internal error\"}",
-                      "application/json");
+      set_error(res, 500, "ServiceException", "internal error");
     });
 }
 
