@@ -92,8 +92,10 @@ public:
     return wait_for(sock_, POLLOUT, 5000);
   }
   ssize_t read(char* ptr, size_t size) override {
-    if (!is_readable())
+    if (!is_readable()) {
+      timed_out_ = true;
       return -1;
+    }
     ssize_t n;
     do {
       n = ::recv(sock_, ptr, size, 0);
@@ -119,9 +121,15 @@ public:
     return sock_;
   }
 
+  /// A read ran into the deadline: the connection is done with.
+  bool timed_out() const noexcept {
+    return timed_out_;
+  }
+
 private:
   int sock_;
   clock_type::time_point deadline_;
+  bool timed_out_ = false;
 };
 
 /// Set by a handler that answered without reading the whole request: the
@@ -153,9 +161,25 @@ private:
       if (--open_[ip] == 0)
         open_.erase(ip);
     }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
+    linger_close(sock);
     return true;
+  }
+
+  /// Closes after the client has had the answer: what it still sends (an
+  /// oversize body) is read and dropped for a moment, so the close is not
+  /// a reset that could destroy the answer in flight.
+  static void linger_close(int sock) {
+    ::shutdown(sock, SHUT_WR);
+    auto until = clock_type::now() + std::chrono::milliseconds(500);
+    char buf[16384];
+    size_t drained = 0;
+    while (drained < (4u << 20) && wait_for(sock, POLLIN, remaining_ms(until))) {
+      auto n = ::recv(sock, buf, sizeof(buf), 0);
+      if (n <= 0)
+        break;
+      drained += static_cast<size_t>(n);
+    }
+    ::close(sock);
   }
 
   void serve(int sock) {
@@ -175,7 +199,7 @@ private:
                                 [](httplib::Request&) {
                                   // nop
                                 });
-      if (!ok || closed || close_after_reply)
+      if (!ok || closed || close_after_reply || strm.timed_out())
         return;
     }
   }
