@@ -62,11 +62,8 @@ using self_ptr = caf::stateful_actor<registry_state>*;
 
 api_reply error_reply(int status, const char* type, const std::string& msg) {
   std::string body = "{\"Type\":\"User\",\"message\":";
-  // Messages quote what the caller sent: never more than a short prefix.
-  constexpr size_t max_message = 1024;
-  codecs::event_writer::append_json_string(
-    body, msg.size() <= max_message ? msg
-                                    : msg.substr(0, max_message) + "...");
+  // Messages quote what the caller sent: a short prefix, valid UTF-8.
+  codecs::event_writer::append_json_string(body, codecs::safe_text(msg));
   body += '}';
   return api_reply{status, body, type};
 }

@@ -35,6 +35,38 @@ std::string function_arn(const std::string& name, const arn_context& ctx) {
          + name;
 }
 
+std::string safe_text(std::string_view s, size_t max) {
+  bool cut = s.size() > max;
+  if (cut)
+    s = s.substr(0, max);
+  std::string out;
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (ok && len == 2)
+      ok = c >= 0xc2; // no overlong forms
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  if (cut)
+    out += "...";
+  return out;
+}
+
 std::string mapping_arn(const std::string& uuid, const arn_context& ctx) {
   return "arn:aws:lambda:" + ctx.region + ":" + ctx.account
          + ":event-source-mapping:" + uuid;

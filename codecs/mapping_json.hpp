@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "codecs/mapping_config.hpp"
 
@@ -30,6 +31,11 @@ struct mapping_runtime {
 std::string function_arn(const std::string& name, const arn_context& ctx);
 
 /// `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`.
+/// `s` cut to at most `max` bytes (with "..." when cut) and made valid
+/// UTF-8 (bad bytes become U+FFFD): for error messages that quote what a
+/// caller sent.
+std::string safe_text(std::string_view s, size_t max = 1024);
+
 std::string mapping_arn(const std::string& uuid, const arn_context& ctx);
 
 /// The mapping as Lambda's `EventSourceMappingConfiguration` JSON (what

@@ -15,6 +15,7 @@
 
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_config.hpp"
+#include "codecs/mapping_json.hpp"
 #include "transport/aws/sigv4.hpp"
 
 namespace kesm::transport {
@@ -228,7 +229,7 @@ void set_error(httplib::Response& res, int status, const char* type,
   res.status = status;
   std::string body = status >= 500 ? "{\"Type\":\"Service\",\"message\":"
                                    : "{\"Type\":\"User\",\"message\":";
-  codecs::event_writer::append_json_string(body, message);
+  codecs::event_writer::append_json_string(body, codecs::safe_text(message));
   body += '}';
   if (!res.has_header("x-amzn-ErrorType"))
     res.set_header("x-amzn-ErrorType", type);
