@@ -521,17 +521,22 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   }
 }
 
+/// Books a mapping of the config file (not started).
+entry& add_config_mapping(self_ptr self, const codecs::mapping_config& cfg) {
+  auto& st = self->state;
+  entry e;
+  e.cfg = cfg;
+  e.source = "config";
+  e.rt.last_modified = now_ms() / 1000;
+  e.rt.state = cfg.enabled ? "Creating" : "Disabled";
+  st.order.push_back(cfg.uuid);
+  return st.entries[cfg.uuid] = std::move(e);
+}
+
 void load(self_ptr self) {
   auto& st = self->state;
-  for (auto& cfg : st.opts.config_mappings) {
-    entry e;
-    e.cfg = cfg;
-    e.source = "config";
-    e.rt.last_modified = now_ms() / 1000;
-    e.rt.state = cfg.enabled ? "Creating" : "Disabled";
-    st.order.push_back(cfg.uuid);
-    st.entries[cfg.uuid] = std::move(e);
-  }
+  for (auto& cfg : st.opts.config_mappings)
+    add_config_mapping(self, cfg);
   if (st.opts.store) {
     auto stored = st.opts.store->load_all();
     if (!stored)
@@ -581,13 +586,7 @@ std::string reload(self_ptr self, registry_reload& next) {
     incoming.insert(cfg.uuid);
     auto it = st.entries.find(cfg.uuid);
     if (it == st.entries.end()) {
-      entry e;
-      e.cfg = cfg;
-      e.source = "config";
-      e.rt.last_modified = now_ms() / 1000;
-      e.rt.state = cfg.enabled ? "Creating" : "Disabled";
-      st.order.push_back(cfg.uuid);
-      auto& stored = st.entries[cfg.uuid] = std::move(e);
+      auto& stored = add_config_mapping(self, cfg);
       if (stored.cfg.enabled)
         start(self, stored);
       ++added;
