@@ -1,0 +1,84 @@
+#include "codecs/scaling_policy.hpp"
+
+#include <algorithm>
+
+namespace kesm::codecs {
+
+void scaling_range(const scaling_bounds& b, uint32_t& floor,
+                   uint32_t& ceiling) {
+  ceiling = b.max_pollers > 0 ? b.max_pollers : UINT32_MAX;
+  if (b.partitions > 0)
+    ceiling = std::min(ceiling, b.partitions);
+  if (b.process_cap > 0)
+    ceiling = std::min(ceiling, b.process_cap);
+  if (ceiling == UINT32_MAX) // on demand, nothing owned yet
+    ceiling = std::max<uint32_t>(1, b.min_pollers);
+  ceiling = std::max<uint32_t>(1, ceiling);
+  floor = std::clamp<uint32_t>(b.min_pollers, 1, ceiling);
+}
+
+scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
+                        scaling_memory& mem, const scaling_observation& obs) {
+  uint32_t floor = 1, ceiling = 1;
+  scaling_range(b, floor, ceiling);
+  auto current = mem.pollers;
+  auto next = current;
+  auto reason = scaling_reason::none;
+  bool growing = obs.lag > mem.last_lag;
+  if (current < floor || current > ceiling) {
+    // The bounds moved (an update, partitions gained or lost): they come
+    // first; the observations count from the next period.
+    next = std::clamp(current, floor, ceiling);
+    reason = scaling_reason::bounds;
+    mem.idle_run = 0;
+  } else if (obs.throttles > 0) {
+    mem.since_throttle = 0;
+    mem.idle_run = 0;
+    next = std::max(floor, current / 2);
+    reason = scaling_reason::throttled;
+  } else {
+    if (mem.since_throttle < 1000)
+      ++mem.since_throttle;
+    bool waiting = obs.lag > 0 && (obs.lag >= k.lag_floor || growing);
+    if (obs.busy >= k.busy_high && waiting) {
+      mem.idle_run = 0;
+      if (mem.since_throttle > k.throttle_quiet) {
+        bool recovering = mem.since_throttle <= 4 * k.throttle_quiet;
+        uint32_t step = recovering ? 1 : std::min(current, k.max_step);
+        next = std::min(ceiling, current + std::max<uint32_t>(1, step));
+        reason = scaling_reason::lag;
+      }
+    } else if (obs.busy <= k.busy_low && !growing) {
+      if (++mem.idle_run >= k.idle_periods && current > floor) {
+        mem.idle_run = 0;
+        next = current - 1;
+        reason = scaling_reason::idle;
+      }
+    } else {
+      mem.idle_run = 0;
+    }
+  }
+  next = std::clamp(next, floor, ceiling);
+  mem.last_lag = obs.lag;
+  mem.pollers = next;
+  if (next == current)
+    reason = scaling_reason::none;
+  return {next, reason};
+}
+
+const char* to_string(scaling_reason r) {
+  switch (r) {
+    case scaling_reason::lag:
+      return "lag";
+    case scaling_reason::idle:
+      return "idle";
+    case scaling_reason::throttled:
+      return "throttled";
+    case scaling_reason::bounds:
+      return "bounds";
+    default:
+      return "none";
+  }
+}
+
+} // namespace kesm::codecs
