@@ -38,6 +38,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   CAF_ADD_ATOM(kesm, kesm::actors, config_atom, "k_config")
   /// Status query (anyone -> supervisor).
   CAF_ADD_ATOM(kesm, kesm::actors, status_atom, "k_status")
+  /// A poller's share of invocation slots changed (supervisor -> batcher).
+  CAF_ADD_ATOM(kesm, kesm::actors, slots_atom, "k_slots")
   /// The config file was read again (CLI -> registry, on SIGHUP).
   CAF_ADD_ATOM(kesm, kesm::actors, reload_atom, "k_reload")
 CAF_END_TYPE_ID_BLOCK(kesm)

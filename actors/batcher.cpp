@@ -237,6 +237,11 @@ caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
       ++st.timer_id;
       dispatch(self);
     },
+    [=](slots_atom, uint64_t max_in_flight) {
+      // More slots take effect at once; fewer as calls finish.
+      self->state.cfg.max_in_flight = static_cast<size_t>(max_in_flight);
+      dispatch(self);
+    },
     [=](drain_atom) -> caf::result<bool> {
       auto& st = self->state;
       st.draining = true;

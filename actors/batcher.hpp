@@ -86,6 +86,8 @@ struct batcher_state {
 /// - `(drain_atom)` -> `bool` once nothing is in flight; cuts no more
 /// - `(config_atom, uint64_t batch_size, int64_t window_ms)`: live update;
 ///   batches cut from now on follow it
+/// - `(slots_atom, uint64_t max_in_flight)`: scaling changed the poller's
+///   share of concurrent invocations
 /// - `(window_atom, uint64_t)`: its own timer
 caf::behavior batcher(caf::stateful_actor<batcher_state>* self,
                       batcher_config cfg,

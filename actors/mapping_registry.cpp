@@ -486,7 +486,9 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     if (e.deleting) {
       log(log_level::info, "mapping " + uuid, "registry: deleted");
       if (st.opts.defaults.metrics)
-        st.opts.defaults.metrics->remove(uuid); // its supervisor is gone
+        st.opts.defaults.metrics->remove(uuid, e.cfg.topic); // its
+                                                             // supervisor
+                                                             // is gone
       forget(self, std::string(uuid)); // a copy: erasing frees the key
     } else if (st.stopping) {
       // stays as it is; the process is going down

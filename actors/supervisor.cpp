@@ -19,15 +19,6 @@ namespace {
 
 using namespace detail;
 
-invoker_config invoker_settings(const supervisor_state& st) {
-  invoker_config ic;
-  ic.target = st.opts.target;
-  ic.max_concurrency = st.opts.max_concurrency;
-  ic.report_item_failures = st.opts.config.report_item_failures;
-  ic.max_payload = st.opts.max_payload;
-  return ic;
-}
-
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          mapping_options opts) {
   auto& st = self->state;
@@ -36,7 +27,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto& cfg = st.opts.config;
   st.status.uuid = cfg.uuid;
   if (st.opts.metrics)
-    st.counters = st.opts.metrics->add(cfg.uuid);
+    st.counters = st.opts.metrics->add(cfg.uuid, cfg.topic);
   st.status.last_processing_result = "No records processed";
   st.set_state("Creating");
   st.writer = std::make_shared<codecs::event_writer>(cfg.event_source_arn,
@@ -50,13 +41,22 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                                st.status.last_processing_result));
     return {};
   }
-  for (size_t i = 0; i < std::max<size_t>(1, st.opts.pollers); ++i) {
-    auto inv = self->spawn<caf::linked>(invoker, invoker_settings(st), me);
+  // The first poller count: the floor of the mapping's bounds (a
+  // provisioned minimum is there from the start, even idle).
+  uint32_t floor = 1, ceiling = 1;
+  codecs::scaling_range(st.scaling_bounds(), floor, ceiling);
+  st.scaling.pollers = floor;
+  st.status.pollers = floor;
+  st.slots.assign(std::max<size_t>(1, st.opts.pollers), 0);
+  st.apply_pollers(floor); // fills st.slots; no actor to tell yet
+  st.last_evaluation = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < st.slots.size(); ++i) {
+    auto inv = self->spawn<caf::linked>(invoker, invoker_settings(st, i), me);
     batcher_config bc;
     bc.batch_size = static_cast<size_t>(cfg.batch_size);
     bc.window = std::chrono::milliseconds{cfg.window_ms};
     bc.max_payload = st.opts.max_payload;
-    bc.max_in_flight = st.opts.max_concurrency;
+    bc.max_in_flight = st.slots[i];
     bc.poller = i;
     bc.supervisor = me;
     st.invokers.push_back(inv);
@@ -165,12 +165,17 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     },
     [=](tick_atom) {
       self->state.poll_consumer();
+      self->state.maybe_scale();
       if (!self->state.closed)
         self->delayed_send(self, std::chrono::milliseconds(250), tick_atom_v);
     },
     [=](outcome_atom, const batch_ptr& b, outcome& out) {
       handoff_receive(b.get());
-      self->state.on_outcome(b, std::move(out));
+      auto& st = self->state;
+      st.busy_us += out.micros;
+      if (out.kind == outcome_kind::throttled)
+        ++st.period_throttles;
+      st.on_outcome(b, std::move(out));
     },
     [=](sink_atom) { self->state.poll_sink(); },
     [=](sink_atom, uint64_t id) { self->state.write_dead_letter(id); },
@@ -202,8 +207,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       for (auto& b : st.batchers)
         self->send(b, config_atom_v, static_cast<uint64_t>(cfg.batch_size),
                    static_cast<int64_t>(cfg.window_ms));
-      for (auto& inv : st.invokers)
-        self->send(inv, invoker_settings(st));
+      for (size_t i = 0; i < st.invokers.size(); ++i)
+        self->send(st.invokers[i], invoker_settings(st, i));
+      st.last_evaluation = {}; // new bounds apply at the next tick
       log(log_level::info, "mapping " + st.status.uuid,
           "updated live: BatchSize " + std::to_string(cfg.batch_size)
             + ", window " + std::to_string(cfg.window_ms) + " ms, function "

@@ -12,6 +12,7 @@
 #include "actors/partition_reader.hpp"
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_config.hpp"
+#include "codecs/scaling_policy.hpp"
 #include "transport/function_target.hpp"
 #include "transport/kafka.hpp"
 #include "transport/metrics.hpp"
@@ -22,10 +23,18 @@ namespace kesm::actors {
 struct mapping_options {
   codecs::mapping_config config;
   transport::function_target_ptr target;
-  /// Batcher + invoker pairs; partitions are spread over them.
+  /// Batcher + invoker pairs (actors); partitions are spread over them.
+  /// The mapping's pollers (units of 5 concurrent invocations) are shared
+  /// out among the pairs and scaled at run time (see `scaling`).
   size_t pollers = 1;
   /// Concurrent invocations per poller (Lambda: 5).
   size_t max_concurrency = 5;
+  /// How often the poller count is evaluated (esm-spec.md section 7).
+  std::chrono::milliseconds scaling_interval{5000};
+  codecs::scaling_knobs scaling;
+  /// Most pollers this mapping may run in this process (`--max-pollers`;
+  /// 0: no cap beyond the partitions it owns).
+  uint32_t max_pollers = 0;
   /// How often stored offsets are committed in the background.
   std::chrono::milliseconds commit_interval{1000};
   /// Delay between retries of a failed or throttled batch.
@@ -80,6 +89,10 @@ struct mapping_status {
   uint64_t dead_letter_errors = 0;
   /// Partition revocations seen (rebalances, evictions).
   uint64_t revocations = 0;
+  /// Pollers now (5 concurrent invocations each), and the offset lag of
+  /// the owned partitions at the last evaluation.
+  uint32_t pollers = 1;
+  uint64_t offset_lag = 0;
 };
 
 /// Spawns the supervisor of one mapping on its own thread (it owns the

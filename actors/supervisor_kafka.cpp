@@ -153,6 +153,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     wq->watch(sig);
     self->send(reader, wake_atom_v);
     partitions[e.partition] = assigned{reader, gen, poller};
+    positions[e.partition] = e.offset >= 0 ? e.offset : -1;
     list += (list.empty() ? "" : ",") + std::to_string(e.partition) + "@"
             + (e.offset >= 0 ? std::to_string(e.offset)
                              : std::string(e.offset == RD_KAFKA_OFFSET_BEGINNING
@@ -181,6 +182,7 @@ void supervisor_state::revoke(rd_kafka_topic_partition_list_t* parts) {
     self->send(batchers[it->second.poller], revoke_atom_v, p);
     self->send_exit(it->second.reader, caf::exit_reason::user_shutdown);
     partitions.erase(it);
+    positions.erase(p);
     list += (list.empty() ? "" : ",") + std::to_string(p);
   }
   status.assigned.clear();
@@ -236,6 +238,8 @@ void supervisor_state::stage_commit(transport::tpl_ptr& list,
     list.reset(rd_kafka_topic_partition_list_new(4));
   rd_kafka_topic_partition_list_add(list.get(), topic().c_str(), partition)
     ->offset = next;
+  if (auto pos = positions.find(partition); pos != positions.end())
+    pos->second = next;
   status.completed_records += records;
   transport::count(counters.committed, static_cast<double>(records));
 }

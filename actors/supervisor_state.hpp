@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/invoker.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/wake_signal.hpp"
 #include "codecs/dead_letter.hpp"
@@ -107,6 +108,20 @@ struct supervisor_state {
   /// Batchers and invokers killed at the end of the shutdown grace, not
   /// yet down (their state holds the abandoned batches).
   std::vector<caf::actor_addr> abandoned;
+
+  // Scaling (supervisor_scaling.cpp).
+  codecs::scaling_memory scaling;
+  /// Invocation slots of each batcher + invoker pair.
+  std::vector<size_t> slots;
+  /// Call time and throttles since the last evaluation.
+  int64_t busy_us = 0;
+  uint32_t period_throttles = 0;
+  std::chrono::steady_clock::time_point last_evaluation;
+  /// Per owned partition: the next offset to commit (stored, or where
+  /// reading started; -1: the partition's low watermark).
+  std::map<int32_t, int64_t> positions;
+  /// The ceiling last reported as capped (logged once per change).
+  uint32_t logged_cap = 0;
   size_t readers_alive = 0;
   caf::error exit_reason;
   std::string last_error;
@@ -188,7 +203,20 @@ struct supervisor_state {
   /// seconds for the broker.
   void close_consumer();
   void finish_stop();
+
+  codecs::scaling_bounds scaling_bounds() const;
+  /// Shares `pollers x max_concurrency` slots out among the pairs and
+  /// tells each batcher and invoker.
+  void apply_pollers(uint32_t pollers);
+  /// Offset lag of the owned partitions from librdkafka's cached
+  /// watermarks (non-blocking); `max` gets the largest.
+  uint64_t offset_lag(uint64_t& max) const;
+  /// Runs the scaling policy when an evaluation period has passed.
+  void maybe_scale();
 };
+
+/// The invoker settings of pair `i`.
+invoker_config invoker_settings(const supervisor_state& st, size_t i);
 
 /// librdkafka's error callback (served by the supervisor's polls): reports
 /// an unreachable cluster in LastProcessingResult.

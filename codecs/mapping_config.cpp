@@ -356,26 +356,33 @@ error read_logging(element val) {
   return {};
 }
 
-error read_pollers(element val) {
+error read_pollers(element val, mapping_config& out) {
   KESM_TRY(o, sub_object(val, "ProvisionedPollerConfig",
                          {"MinimumPollers", "MaximumPollers",
                           "PollerGroupName"}));
   int64_t lo = 1, hi = 200;
   element e;
+  bool any = false;
   if (!o->at_key("MinimumPollers").get(e)) {
     KESM_TRY(v, read_int(e, "MinimumPollers", 1, 200));
     lo = *v;
+    any = true;
   }
   if (!o->at_key("MaximumPollers").get(e)) {
     KESM_TRY(v, read_int(e, "MaximumPollers", 1, 2000));
     hi = *v;
+    any = true;
   }
+  out.provisioned = any;
+  out.min_pollers = any ? static_cast<int32_t>(lo) : 1;
+  out.max_pollers = any ? static_cast<int32_t>(hi) : 0;
   if (lo > hi)
     return invalid("ProvisionedPollerConfig: MinimumPollers ("
                    + std::to_string(lo) + ") must not exceed MaximumPollers ("
                    + std::to_string(hi) + ")");
   if (!o->at_key("PollerGroupName").get(e)) {
     KESM_TRY(name, read_string(e, "PollerGroupName", 0, 128, nullptr));
+    out.poller_group = *name;
   }
   return {};
 }
@@ -398,7 +405,7 @@ error read_echoed(std::string_view key, element val, mapping_config& out) {
   else if (key == "LoggingConfig")
     err = read_logging(val);
   else if (key == "ProvisionedPollerConfig")
-    err = read_pollers(val);
+    err = read_pollers(val, out);
   else if (key == "KMSKeyArn") {
     auto s = read_string(val, key, 0, 10000,
                          "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");

@@ -50,6 +50,13 @@ struct mapping_config {
   bool report_item_failures = false;
   /// Topic of a `kafka://<topic>` on-failure destination; empty: none.
   std::string failure_topic;
+  /// `ProvisionedPollerConfig` with a minimum or maximum (esm-spec.md
+  /// section 7): provisioned mode; `{}` or absent: on demand.
+  bool provisioned = false;
+  int32_t min_pollers = 1;
+  /// 0: none of its own (on demand).
+  int32_t max_pollers = 0;
+  std::string poller_group;
   /// `FilterCriteria.Filters[].Pattern`, as given (OR-ed).
   std::vector<std::string> filter_patterns;
   /// Accepted fields that are stored and returned as given (minified JSON

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -50,26 +51,69 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   };
   for (auto& d : defs)
     families_.emplace_back(d.member, family(*registry_, d.name, d.help));
+  struct gauge_def {
+    prometheus::Gauge* mapping_counters::*member;
+    const char* name;
+    const char* help;
+  };
+  const gauge_def gauges[] = {
+    {&mapping_counters::pollers, "kesm_pollers",
+     "Pollers (5 concurrent invocations each) the mapping runs now"},
+    {&mapping_counters::provisioned_pollers, "kesm_provisioned_pollers",
+     "ProvisionedPollers: pollers of a provisioned-mode mapping"},
+    {&mapping_counters::max_offset_lag, "kesm_max_offset_lag",
+     "MaxOffsetLag: largest lag of the partitions this process owns"},
+    {&mapping_counters::sum_offset_lag, "kesm_sum_offset_lag",
+     "SumOffsetLag: lag summed over the partitions this process owns"},
+  };
+  for (auto& g : gauges)
+    gauges_.emplace_back(g.member, &prometheus::BuildGauge()
+                                      .Name(g.name)
+                                      .Help(g.help)
+                                      .Register(*registry_));
+  offset_lag_ = &prometheus::BuildGauge()
+                   .Name("kesm_offset_lag")
+                   .Help("OffsetLag: latest minus committed offset, summed"
+                         " over the partitions this process owns")
+                   .Register(*registry_);
+  scaling_ = family(*registry_, "kesm_scaling_events_total",
+                    "Poller count changes, by direction");
 }
 
 metrics::~metrics() = default;
 
-mapping_counters metrics::add(const std::string& uuid) {
+mapping_counters metrics::add(const std::string& uuid,
+                               const std::string& topic) {
   prometheus::Labels l{{"uuid", uuid}};
   mapping_counters c;
   for (auto& [member, fam] : families_)
     c.*member = &fam->Add(l);
+  for (auto& [member, fam] : gauges_)
+    c.*member = &fam->Add(l);
+  c.offset_lag = &offset_lag_->Add({{"uuid", uuid}, {"topic", topic}});
+  c.scaled_up = &scaling_->Add({{"uuid", uuid}, {"direction", "up"}});
+  c.scaled_down = &scaling_->Add({{"uuid", uuid}, {"direction", "down"}});
   return c;
 }
 
-void metrics::remove(const std::string& uuid) {
+void metrics::remove(const std::string& uuid, const std::string& topic) {
   prometheus::Labels l{{"uuid", uuid}};
   for (auto& [member, fam] : families_)
     fam->Remove(&fam->Add(l));
+  for (auto& [member, fam] : gauges_)
+    fam->Remove(&fam->Add(l));
+  offset_lag_->Remove(&offset_lag_->Add({{"uuid", uuid}, {"topic", topic}}));
+  for (auto* dir : {"up", "down"})
+    scaling_->Remove(&scaling_->Add({{"uuid", uuid}, {"direction", dir}}));
 }
 
 std::string metrics::render() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+void set_gauge(prometheus::Gauge* g, double v) {
+  if (g != nullptr)
+    g->Set(v);
 }
 
 void count(prometheus::Counter* c, double n) {

@@ -7,6 +7,7 @@
 
 namespace prometheus {
 class Counter;
+class Gauge;
 class Registry;
 template <typename T>
 class Family;
@@ -27,6 +28,14 @@ struct mapping_counters {
   prometheus::Counter* dlq_delivered = nullptr;
   prometheus::Counter* dlq_errors = nullptr;
   prometheus::Counter* filtered_out = nullptr;
+  /// Scaling (esm-spec.md sections 7 and 8); gauges set by the supervisor.
+  prometheus::Gauge* pollers = nullptr;
+  prometheus::Gauge* provisioned_pollers = nullptr;
+  prometheus::Gauge* max_offset_lag = nullptr;
+  prometheus::Gauge* sum_offset_lag = nullptr;
+  prometheus::Counter* scaled_up = nullptr;
+  prometheus::Counter* scaled_down = nullptr;
+  prometheus::Gauge* offset_lag = nullptr;
 };
 
 /// kesm's Prometheus registry: families are built once; `add` returns the
@@ -37,8 +46,10 @@ public:
   metrics();
   ~metrics();
 
-  mapping_counters add(const std::string& uuid);
-  void remove(const std::string& uuid);
+  /// `topic` labels the per-topic lag gauge (`kesm_offset_lag`).
+  mapping_counters add(const std::string& uuid,
+                       const std::string& topic = {});
+  void remove(const std::string& uuid, const std::string& topic = {});
   std::string render() const;
 
 private:
@@ -47,7 +58,17 @@ private:
   std::vector<std::pair<prometheus::Counter* mapping_counters::*,
                         prometheus::Family<prometheus::Counter>*>>
     families_;
+  std::vector<std::pair<prometheus::Gauge* mapping_counters::*,
+                        prometheus::Family<prometheus::Gauge>*>>
+    gauges_;
+  prometheus::Family<prometheus::Gauge>* offset_lag_ = nullptr;
+  prometheus::Family<prometheus::Counter>* scaling_ = nullptr;
 };
+
+/// Sets `g` when it exists.
+void set_gauge(prometheus::Gauge* g, double v);
+
+
 
 /// Adds `n` to `c` when it exists.
 void count(prometheus::Counter* c, double n = 1);

@@ -1,0 +1,130 @@
+#include "actors/supervisor_state.hpp"
+
+#include <algorithm>
+
+// The supervisor's scaling: observations over each evaluation period (lag
+// from librdkafka's cached watermarks, call time, throttles), the policy of
+// codecs/scaling_policy.hpp, and sharing the pollers' invocation slots out
+// among the batcher + invoker pairs. Partitions never move and the group
+// never rebalances: a poller is capacity (5 concurrent calls), and a pair
+// with more slots runs more batches of its partitions at once, still at
+// most one per partition.
+namespace kesm::actors::detail {
+
+invoker_config invoker_settings(const supervisor_state& st, size_t i) {
+  invoker_config ic;
+  ic.target = st.opts.target;
+  ic.max_concurrency = i < st.slots.size() ? st.slots[i]
+                                           : st.opts.max_concurrency;
+  ic.report_item_failures = st.opts.config.report_item_failures;
+  ic.max_payload = st.opts.max_payload;
+  return ic;
+}
+
+codecs::scaling_bounds supervisor_state::scaling_bounds() const {
+  auto& cfg = opts.config;
+  codecs::scaling_bounds b;
+  b.provisioned = cfg.provisioned;
+  b.min_pollers = static_cast<uint32_t>(std::max(1, cfg.min_pollers));
+  b.max_pollers = static_cast<uint32_t>(std::max(0, cfg.max_pollers));
+  b.partitions = static_cast<uint32_t>(partitions.size());
+  b.process_cap = opts.max_pollers;
+  return b;
+}
+
+void supervisor_state::apply_pollers(uint32_t pollers) {
+  auto total = static_cast<size_t>(pollers) * opts.max_concurrency;
+  auto pairs = slots.size();
+  for (size_t i = 0; i < pairs; ++i) {
+    // Every pair keeps at least one slot: its partitions must move on.
+    auto share = std::max<size_t>(1, total / pairs + (i < total % pairs));
+    if (slots[i] == share)
+      continue;
+    slots[i] = share;
+    if (i < batchers.size()) {
+      self->send(batchers[i], slots_atom_v, static_cast<uint64_t>(share));
+      self->send(invokers[i], invoker_settings(*this, i));
+    }
+  }
+  status.pollers = pollers;
+  transport::set_gauge(counters.pollers, pollers);
+  transport::set_gauge(counters.provisioned_pollers,
+                       opts.config.provisioned ? pollers : 0);
+}
+
+uint64_t supervisor_state::offset_lag(uint64_t& max) const {
+  uint64_t sum = 0;
+  max = 0;
+  for (auto& [p, a] : partitions) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(rk.get(), topic().c_str(), p, &lo, &hi)
+          != RD_KAFKA_RESP_ERR_NO_ERROR
+        || hi < 0)
+      continue;
+    auto pos = positions.find(p);
+    int64_t from = pos != positions.end() && pos->second >= 0 ? pos->second
+                                                              : lo;
+    auto lag = static_cast<uint64_t>(std::max<int64_t>(0, hi - from));
+    sum += lag;
+    max = std::max(max, lag);
+  }
+  return sum;
+}
+
+void supervisor_state::maybe_scale() {
+  if (stopping || closed || !rk)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  auto period = now - last_evaluation;
+  if (period < opts.scaling_interval)
+    return;
+  last_evaluation = now;
+  uint64_t max_lag = 0;
+  auto lag = offset_lag(max_lag);
+  status.offset_lag = lag;
+  transport::set_gauge(counters.sum_offset_lag, static_cast<double>(lag));
+  transport::set_gauge(counters.max_offset_lag, static_cast<double>(max_lag));
+  transport::set_gauge(counters.offset_lag, static_cast<double>(lag));
+  auto period_us
+    = std::chrono::duration_cast<std::chrono::microseconds>(period).count();
+  // A first period after a reset (an update) has no meaningful length.
+  if (period_us > 10 * 1000 * std::max<int64_t>(1, opts.scaling_interval.count()))
+    period_us = opts.scaling_interval.count() * 1000;
+  auto capacity = static_cast<double>(period_us)
+                  * static_cast<double>(scaling.pollers * opts.max_concurrency);
+  codecs::scaling_observation obs;
+  obs.lag = lag;
+  obs.busy = capacity > 0 ? std::min(1.0, static_cast<double>(busy_us)
+                                            / capacity)
+                          : 0;
+  obs.throttles = period_throttles;
+  busy_us = 0;
+  period_throttles = 0;
+  auto bounds = scaling_bounds();
+  uint32_t floor = 1, ceiling = 1;
+  codecs::scaling_range(bounds, floor, ceiling);
+  auto wanted = bounds.max_pollers > 0 ? bounds.max_pollers : 0;
+  if (wanted > ceiling && ceiling != logged_cap && bounds.partitions > 0) {
+    logged_cap = ceiling;
+    log(log_level::info, "mapping " + status.uuid,
+        "MaximumPollers " + std::to_string(wanted) + " capped at "
+          + std::to_string(ceiling) + " (partitions this process owns"
+          + (bounds.process_cap > 0 ? ", --max-pollers" : "") + ")");
+  }
+  auto from = scaling.pollers;
+  auto d = codecs::decide(opts.scaling, bounds, scaling, obs);
+  if (d.reason == codecs::scaling_reason::none)
+    return;
+  log(log_level::info, "mapping " + status.uuid,
+      "pollers " + std::to_string(from) + " -> " + std::to_string(d.pollers)
+        + " (" + codecs::to_string(d.reason) + ": lag "
+        + std::to_string(lag) + " records, slots "
+        + std::to_string(static_cast<int>(obs.busy * 100)) + "% busy, "
+        + std::to_string(obs.throttles) + " throttles; bounds "
+        + std::to_string(floor) + ".." + std::to_string(ceiling) + ")");
+  transport::count(d.pollers > from ? counters.scaled_up
+                                    : counters.scaled_down);
+  apply_pollers(d.pollers);
+}
+
+} // namespace kesm::actors::detail
