@@ -158,6 +158,32 @@ void forget(self_ptr self, const std::string& uuid) {
   st.order.erase(std::find(st.order.begin(), st.order.end(), uuid));
 }
 
+/// AWS's poller-group limits: at most 100 mappings and 2000 pollers (sum
+/// of MaximumPollers) a group. `except`: the mapping being updated.
+std::optional<api_reply> group_full(self_ptr self,
+                                    const codecs::mapping_config& cfg,
+                                    const std::string& except) {
+  if (cfg.poller_group.empty())
+    return std::nullopt;
+  size_t members = 1;
+  int64_t pollers = cfg.max_pollers;
+  for (auto& [uuid, e] : self->state.entries)
+    if (uuid != except && !e.deleting && e.cfg.poller_group == cfg.poller_group) {
+      ++members;
+      pollers += e.cfg.max_pollers;
+    }
+  if (members > 100)
+    return invalid("Poller group " + cfg.poller_group
+                   + " already has 100 event source mappings, the most a"
+                     " group may hold; use another PollerGroupName");
+  if (pollers > 2000)
+    return invalid("The MaximumPollers of poller group " + cfg.poller_group
+                   + " would add up to " + std::to_string(pollers)
+                   + "; a poller group allows at most 2000. Lower"
+                     " MaximumPollers or use another PollerGroupName");
+  return std::nullopt;
+}
+
 bool group_taken(self_ptr self, const std::string& group,
                  const std::string& except) {
   for (auto& [uuid, e] : self->state.entries)
@@ -187,6 +213,8 @@ api_reply create(self_ptr self, const api_request& req) {
     return from_codec_error(ok.err());
   if (auto missing = unknown_function(self, cfg->function_name))
     return *missing;
+  if (auto full = group_full(self, *cfg, ""))
+    return *full;
   if (group_taken(self, cfg->consumer_group_id, ""))
     return error_reply(409, "ResourceConflictException",
                        "An event source mapping with consumer group id "
@@ -235,6 +263,11 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
                    " the event source mapping is created");
   if (auto missing = unknown_function(self, cfg->function_name))
     return *missing;
+  if (auto full = group_full(self, *cfg, e.cfg.uuid))
+    return *full;
+  if (auto ok = codecs::check_allowed_clusters(*cfg, st.opts.allowed_clusters);
+      !ok)
+    return from_codec_error(ok.err());
   auto previous = e;
   e.document = *merged;
   e.cfg = *cfg;

@@ -54,6 +54,10 @@ void drain(self_ptr self) {
                                      st.scratch.data(),
                                      static_cast<size_t>(n), &errors);
   transport::count(st.polled, static_cast<double>(chunk->records.size()));
+  transport::count(st.throughput, static_cast<double>(
+                                    chunk->bytes
+                                    - chunk->records.size()
+                                        * transport::record_overhead));
   for (auto& e : errors)
     self->send(st.supervisor, wake_atom_v,
                "fetch error on " + st.topic + "-"
@@ -99,6 +103,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.supervisor = std::move(supervisor);
   st.limits = limits;
   st.polled = counters.polled;
+  st.throughput = counters.throughput_bytes;
   st.filtered_out = counters.filtered_out;
   if (filter)
     st.filter = filter->clone();

@@ -45,6 +45,7 @@ struct reader_state {
   size_t outstanding_bytes = 0;
   std::vector<rd_kafka_message_t*> scratch;
   prometheus::Counter* polled = nullptr;
+  prometheus::Counter* throughput = nullptr;
   /// FilterCriteria, this reader's own copy (scratch buffer); empty: all
   /// records pass.
   codecs::record_filter filter;

@@ -19,6 +19,8 @@
 
 namespace kesm::actors {
 
+class capacity_pool;
+
 /// Everything one running mapping needs.
 struct mapping_options {
   codecs::mapping_config config;
@@ -35,6 +37,9 @@ struct mapping_options {
   /// Most pollers this mapping may run in this process (`--max-pollers`;
   /// 0: no cap beyond the partitions it owns).
   uint32_t max_pollers = 0;
+  /// Capacity shared with the other mappings of the process and of the
+  /// mapping's poller group; null: not shared.
+  std::shared_ptr<capacity_pool> capacity;
   /// How often stored offsets are committed in the background.
   std::chrono::milliseconds commit_interval{1000};
   /// Delay between retries of a failed or throttled batch.

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <prometheus/counter.h>
+
+#include "actors/capacity_pool.hpp"
+
 // The supervisor's scaling: observations over each evaluation period (lag
 // from librdkafka's cached watermarks, call time, throttles), the policy of
 // codecs/scaling_policy.hpp, and sharing the pollers' invocation slots out
@@ -111,9 +115,25 @@ void supervisor_state::maybe_scale() {
           + std::to_string(ceiling) + " (partitions this process owns"
           + (bounds.process_cap > 0 ? ", --max-pollers" : "") + ")");
   }
+  double bytes = counters.throughput_bytes != nullptr
+                   ? counters.throughput_bytes->Value()
+                   : 0;
+  auto seconds = static_cast<double>(period_us) / 1e6;
+  report_epu(seconds > 0 ? (bytes - last_throughput) / seconds : 0);
+  last_throughput = bytes;
   auto from = scaling.pollers;
   auto d = codecs::decide(opts.scaling, bounds, scaling, obs);
-  if (d.reason == codecs::scaling_reason::none)
+  if (opts.capacity) {
+    auto granted = opts.capacity->share(
+      status.uuid, opts.config.poller_group,
+      codecs::capacity_demand{floor, d.pollers, lag});
+    if (granted < d.pollers) {
+      d.pollers = granted;
+      d.reason = codecs::scaling_reason::capacity;
+      scaling.pollers = granted;
+    }
+  }
+  if (d.pollers == from)
     return;
   log(log_level::info, "mapping " + status.uuid,
       "pollers " + std::to_string(from) + " -> " + std::to_string(d.pollers)
@@ -125,6 +145,28 @@ void supervisor_state::maybe_scale() {
   transport::count(d.pollers > from ? counters.scaled_up
                                     : counters.scaled_down);
   apply_pollers(d.pollers);
+}
+
+void supervisor_state::report_epu(double bytes_per_second) {
+  if (!opts.metrics)
+    return;
+  auto& group = opts.config.poller_group;
+  if (epu == nullptr || group != epu_group) {
+    if (epu != nullptr)
+      opts.metrics->drop_epu(status.uuid, epu_group);
+    epu_group = group;
+    epu = opts.metrics->epu(status.uuid, epu_group);
+  }
+  transport::set_gauge(epu, codecs::event_poller_units(scaling.pollers,
+                                                        bytes_per_second));
+}
+
+void supervisor_state::leave_capacity() {
+  if (opts.capacity)
+    opts.capacity->leave(status.uuid);
+  if (epu != nullptr && opts.metrics)
+    opts.metrics->drop_epu(status.uuid, epu_group);
+  epu = nullptr;
 }
 
 } // namespace kesm::actors::detail

@@ -122,6 +122,11 @@ struct supervisor_state {
   std::map<int32_t, int64_t> positions;
   /// The ceiling last reported as capped (logged once per change).
   uint32_t logged_cap = 0;
+  /// Throughput counter value at the last evaluation, and the EPU series
+  /// (its group label) now exported.
+  double last_throughput = 0;
+  std::string epu_group;
+  prometheus::Gauge* epu = nullptr;
   size_t readers_alive = 0;
   caf::error exit_reason;
   std::string last_error;
@@ -129,6 +134,7 @@ struct supervisor_state {
   static inline const char* name = "kesm.supervisor";
 
   ~supervisor_state() {
+    leave_capacity();
     // What holds librdkafka messages goes before the client; the client
     // is destroyed on a thread of its own (it waits for the broker), with
     // the signals its queues may still call.
@@ -213,6 +219,10 @@ struct supervisor_state {
   uint64_t offset_lag(uint64_t& max) const;
   /// Runs the scaling policy when an evaluation period has passed.
   void maybe_scale();
+  /// Gives the mapping's share of capacity back and drops its EPU series.
+  void leave_capacity();
+  /// Updates the EPU gauge (and its group label) from `bytes_per_second`.
+  void report_epu(double bytes_per_second);
 };
 
 /// The invoker settings of pair `i`.

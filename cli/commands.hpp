@@ -30,6 +30,10 @@ struct serve_options {
   std::string api_token;
   /// Browser origins allowed to call the API.
   std::vector<std::string> allow_origins;
+  /// Pollers all mappings of this process may run together.
+  int max_pollers = 500;
+  /// Seconds between scaling evaluations.
+  int scaling_interval = 5;
 };
 
 /// `kesm demo`: options.

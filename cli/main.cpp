@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
     "serve", "Run the mappings and functions a config file declares");
   srv->add_option("--config", serve.config_path, "Config file (JSON)")
     ->capture_default_str();
-  srv->add_option("--pollers", serve.pollers, "Pollers per mapping")
+  srv->add_option("--pollers", serve.pollers,
+                  "Batcher + invoker actor pairs per mapping (CPU"
+                  " parallelism; pollers scale on their own)")
     ->check(CLI::Range(1, 2000))
     ->capture_default_str();
   srv->add_option("--api", serve.api,
@@ -40,6 +42,15 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   srv->add_option("--store", serve.store,
                   "Mapping store: sqlite:PATH (API-created mappings)")
+    ->capture_default_str();
+  srv->add_option("--max-pollers", serve.max_pollers,
+                  "Pollers (5 concurrent calls each) all mappings of this"
+                  " process may run together; shared fairly when contended")
+    ->check(CLI::Range(1, 100000))
+    ->capture_default_str();
+  srv->add_option("--scaling-interval", serve.scaling_interval,
+                  "Seconds between scaling evaluations of each mapping")
+    ->check(CLI::Range(1, 300))
     ->capture_default_str();
   srv->add_option("--shutdown-grace", serve.shutdown_grace,
                   "Seconds a stop waits for running calls before abandoning"

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "actors/capacity_pool.hpp"
 #include "actors/mapping_control.hpp"
 #include "actors/mapping_registry.hpp"
 #include "cli/commands.hpp"
@@ -124,6 +125,10 @@ int run_serve(const serve_options& opts) {
   ro.defaults.pollers = static_cast<size_t>(opts.pollers);
   ro.defaults.kafka = cfg->kafka;
   ro.defaults.shutdown_grace = std::chrono::seconds(opts.shutdown_grace);
+  ro.defaults.max_pollers = static_cast<uint32_t>(opts.max_pollers);
+  ro.defaults.capacity = std::make_shared<actors::capacity_pool>(
+    static_cast<uint32_t>(opts.max_pollers));
+  ro.defaults.scaling_interval = std::chrono::seconds(opts.scaling_interval);
   auto metrics = std::make_shared<transport::metrics>();
   ro.defaults.metrics = metrics;
   actor_config acfg;

@@ -381,8 +381,15 @@ error read_pollers(element val, mapping_config& out) {
                    + std::to_string(lo) + ") must not exceed MaximumPollers ("
                    + std::to_string(hi) + ")");
   if (!o->at_key("PollerGroupName").get(e)) {
-    KESM_TRY(name, read_string(e, "PollerGroupName", 0, 128, nullptr));
+    KESM_TRY(name, read_string(e, "PollerGroupName", 0, 128, "[a-zA-Z0-9-_]*"));
     out.poller_group = *name;
+    // A group is a provisioned-mode feature: a config naming one is
+    // provisioned with the default bounds.
+    if (!name->empty() && !out.provisioned) {
+      out.provisioned = true;
+      out.min_pollers = 1;
+      out.max_pollers = 200;
+    }
   }
   return {};
 }

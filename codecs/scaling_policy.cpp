@@ -76,9 +76,72 @@ const char* to_string(scaling_reason r) {
       return "throttled";
     case scaling_reason::bounds:
       return "bounds";
+    case scaling_reason::capacity:
+      return "capacity";
     default:
       return "none";
   }
+}
+
+std::vector<uint32_t> share_capacity(const std::vector<capacity_demand>& demands,
+                                     uint32_t cap) {
+  std::vector<uint32_t> grant(demands.size(), 0);
+  uint64_t wanted = 0, floors = 0;
+  for (auto& d : demands) {
+    wanted += d.wanted;
+    floors += std::min(d.floor, d.wanted);
+  }
+  if (cap == 0 || wanted <= cap) {
+    for (size_t i = 0; i < demands.size(); ++i)
+      grant[i] = demands[i].wanted;
+    return grant;
+  }
+  // Minimums first.
+  uint64_t used = 0;
+  for (size_t i = 0; i < demands.size(); ++i) {
+    uint64_t f = std::min(demands[i].floor, demands[i].wanted);
+    if (floors > cap) // even the minimums do not fit: scale them
+      f = std::max<uint64_t>(1, f * cap / floors);
+    grant[i] = static_cast<uint32_t>(f);
+    used += f;
+  }
+  if (used >= cap)
+    return grant;
+  // The rest by lag (equal shares where no lag is known).
+  uint64_t rest = cap - used, lag_sum = 0;
+  for (auto& d : demands)
+    lag_sum += d.lag;
+  uint64_t given = 0;
+  for (size_t i = 0; i < demands.size(); ++i) {
+    uint64_t extra = demands[i].wanted - grant[i];
+    uint64_t share = lag_sum > 0 ? rest * demands[i].lag / lag_sum
+                                 : rest / demands.size();
+    auto add = std::min(extra, share);
+    grant[i] += static_cast<uint32_t>(add);
+    given += add;
+  }
+  // What division left over: one at a time, by lag.
+  std::vector<size_t> order(demands.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return demands[a].lag > demands[b].lag;
+  });
+  for (bool progress = true; given < rest && progress;) {
+    progress = false;
+    for (auto i : order)
+      if (given < rest && grant[i] < demands[i].wanted) {
+        ++grant[i];
+        ++given;
+        progress = true;
+      }
+  }
+  return grant;
+}
+
+double event_poller_units(uint32_t pollers, double bytes_per_second) {
+  return std::max(static_cast<double>(pollers) / 10.0,
+                  bytes_per_second / (20.0 * 1000 * 1000));
 }
 
 } // namespace kesm::codecs

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace kesm::codecs {
 
@@ -70,7 +71,16 @@ struct scaling_memory {
   uint32_t since_throttle = 1000;
 };
 
-enum class scaling_reason : uint8_t { none, lag, idle, throttled, bounds };
+enum class scaling_reason : uint8_t {
+  none,
+  lag,
+  idle,
+  throttled,
+  bounds,
+  /// Held below what the policy wanted by a shared limit (--max-pollers,
+  /// a poller group's 2000).
+  capacity,
+};
 
 /// A decision: the new count and why it changed (`none`: unchanged).
 struct scaling_decision {
@@ -86,7 +96,26 @@ void scaling_range(const scaling_bounds& b, uint32_t& floor,
 scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
                         scaling_memory& mem, const scaling_observation& obs);
 
-/// "lag", "idle", "throttled", "bounds" or "none".
+/// "lag", "idle", "throttled", "bounds", "capacity" or "none".
 const char* to_string(scaling_reason r);
+
+/// One mapping's claim on shared capacity.
+struct capacity_demand {
+  uint32_t floor = 1;
+  uint32_t wanted = 1;
+  uint64_t lag = 0;
+};
+
+/// Shares `cap` pollers fairly among `demands` (0: no limit): everyone
+/// gets what it wants when that fits; otherwise minimums first (scaled
+/// down, but never below 1, when even they do not fit), then the rest by
+/// lag, larger lag first for what division leaves over. Returns the grant
+/// of each demand, in order; a grant never exceeds `wanted`.
+std::vector<uint32_t> share_capacity(const std::vector<capacity_demand>& demands,
+                                     uint32_t cap);
+
+/// Event poller units (esm-spec.md section 7): one EPU is 10 pollers or
+/// 20 MB/s of throughput, whichever needs more.
+double event_poller_units(uint32_t pollers, double bytes_per_second);
 
 } // namespace kesm::codecs

@@ -48,6 +48,9 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
      " on-failure destination"},
     {&mapping_counters::filtered_out, "kesm_filtered_out_event_count_total",
      "FilteredOutEventCount: records that matched no filter"},
+    {&mapping_counters::throughput_bytes,
+     "kesm_event_poller_throughput_in_bytes_total",
+     "EventPollerThroughputInBytes: key, value and header bytes polled"},
   };
   for (auto& d : defs)
     families_.emplace_back(d.member, family(*registry_, d.name, d.help));
@@ -78,6 +81,20 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Register(*registry_);
   scaling_ = family(*registry_, "kesm_scaling_events_total",
                     "Poller count changes, by direction");
+  epu_ = &prometheus::BuildGauge()
+            .Name("kesm_event_poller_unit")
+            .Help("EventPollerUnit: capacity in EPUs (10 pollers or 20 MB/s,"
+                  " whichever needs more), labelled by poller group")
+            .Register(*registry_);
+}
+
+prometheus::Gauge* metrics::epu(const std::string& uuid,
+                                const std::string& group) {
+  return &epu_->Add({{"uuid", uuid}, {"group", group}});
+}
+
+void metrics::drop_epu(const std::string& uuid, const std::string& group) {
+  epu_->Remove(epu(uuid, group));
 }
 
 metrics::~metrics() = default;

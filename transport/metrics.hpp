@@ -36,6 +36,8 @@ struct mapping_counters {
   prometheus::Counter* scaled_up = nullptr;
   prometheus::Counter* scaled_down = nullptr;
   prometheus::Gauge* offset_lag = nullptr;
+  /// EventPollerThroughputInBytes: key, value and header bytes polled.
+  prometheus::Counter* throughput_bytes = nullptr;
 };
 
 /// kesm's Prometheus registry: families are built once; `add` returns the
@@ -52,6 +54,12 @@ public:
   void remove(const std::string& uuid, const std::string& topic = {});
   std::string render() const;
 
+  /// `kesm_event_poller_unit{uuid,group}`: the gauge of a mapping in a
+  /// poller group ("" for none); `drop_epu` removes the series when the
+  /// mapping leaves the group or stops.
+  prometheus::Gauge* epu(const std::string& uuid, const std::string& group);
+  void drop_epu(const std::string& uuid, const std::string& group);
+
 private:
   std::shared_ptr<prometheus::Registry> registry_;
   /// One family per member of mapping_counters, in the same order.
@@ -63,6 +71,7 @@ private:
     gauges_;
   prometheus::Family<prometheus::Gauge>* offset_lag_ = nullptr;
   prometheus::Family<prometheus::Counter>* scaling_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* epu_ = nullptr;
 };
 
 /// Sets `g` when it exists.

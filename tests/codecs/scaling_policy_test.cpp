@@ -145,3 +145,37 @@ TEST(scaling_policy, a_lowered_maximum_applies_at_once) {
   EXPECT_EQ(r.pollers, 3u);
   EXPECT_EQ(r.reason, scaling_reason::bounds);
 }
+
+TEST(share_capacity, everyone_gets_what_fits) {
+  auto g = share_capacity({{1, 4, 10}, {2, 3, 0}}, 10);
+  EXPECT_EQ(g, (std::vector<uint32_t>{4, 3}));
+  EXPECT_EQ(share_capacity({{1, 40, 10}}, 0)[0], 40u) << "0: no limit";
+}
+
+TEST(share_capacity, minimums_first_then_by_lag) {
+  // Cap 10: minimums 2 + 3, then 5 by lag (3:1 -> 3 and 1, one left over
+  // to the larger lag).
+  auto g = share_capacity({{2, 10, 300}, {3, 10, 100}}, 10);
+  EXPECT_EQ(g[0] + g[1], 10u);
+  EXPECT_EQ(g[0], 6u);
+  EXPECT_EQ(g[1], 4u);
+}
+
+TEST(share_capacity, minimums_that_do_not_fit_are_scaled_never_to_zero) {
+  auto g = share_capacity({{8, 8, 0}, {8, 8, 0}, {1, 1, 0}}, 4);
+  for (auto x : g)
+    EXPECT_GE(x, 1u);
+  EXPECT_LE(g[0] + g[1] + g[2], 5u);
+}
+
+TEST(share_capacity, a_grant_never_exceeds_what_was_wanted) {
+  auto g = share_capacity({{1, 2, 1000}, {1, 50, 1}}, 20);
+  EXPECT_EQ(g[0], 2u);
+  EXPECT_EQ(g[1], 18u);
+}
+
+TEST(event_poller_units, ten_pollers_or_20_mb_per_second) {
+  EXPECT_DOUBLE_EQ(event_poller_units(10, 0), 1.0);
+  EXPECT_DOUBLE_EQ(event_poller_units(1, 40e6), 2.0);
+  EXPECT_DOUBLE_EQ(event_poller_units(5, 1e6), 0.5);
+}

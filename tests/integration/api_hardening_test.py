@@ -276,6 +276,56 @@ class HardeningTest(unittest.TestCase):
         c.delete_event_source_mapping(UUID=m["UUID"])
 
 
+class PollerGroupTest(unittest.TestCase):
+    """AWS's poller-group limits, with boto3."""
+
+    def test_group_limits_are_refused_with_lambdas_errors(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-groups-")
+        cfg = os.path.join(tmp, "kesm.json")
+        with open(cfg, "w") as f:
+            json.dump({"functions": {"fn": {"url": "http://127.0.0.1:9/"}}}, f)
+        kesm = Kesm(tmp, cfg)
+        try:
+            import boto3
+            c = boto3.client("lambda", endpoint_url=kesm.url,
+                             region_name="us-east-1", aws_access_key_id="x",
+                             aws_secret_access_key="x")
+            src = {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["127.0.0.1:9"]}}
+
+            def create(topic, group, max_pollers=10):
+                return c.create_event_source_mapping(
+                    FunctionName="fn", Topics=[topic], Enabled=False,
+                    StartingPosition="LATEST", SelfManagedEventSource=src,
+                    ProvisionedPollerConfig={"MinimumPollers": 1,
+                                             "MaximumPollers": max_pollers,
+                                             "PollerGroupName": group})
+
+            big = create("t-big", "g1", 1500)
+            with self.assertRaises(
+                    c.exceptions.InvalidParameterValueException) as e:
+                create("t-big2", "g1", 600)
+            self.assertIn("at most 2000", str(e.exception))
+            create("t-ok", "g1", 500)  # 2000 exactly
+            # Moving a mapping out of the group frees its share.
+            c.update_event_source_mapping(
+                UUID=big["UUID"], ProvisionedPollerConfig={
+                    "MinimumPollers": 1, "MaximumPollers": 1500,
+                    "PollerGroupName": ""})
+            create("t-big2", "g1", 600)
+            # At most 100 mappings a group.
+            for i in range(100):
+                create(f"t{i}", "g2", 1)
+            with self.assertRaises(
+                    c.exceptions.InvalidParameterValueException) as e:
+                create("t100", "g2", 1)
+            self.assertIn("100 event source mappings", str(e.exception))
+            with self.assertRaises(c.exceptions.ClientError):
+                create("t-bad", "bad name!", 1)
+        finally:
+            self.assertEqual(kesm.stop(), 0)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class AuthAndHealthTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kesm-auth-")

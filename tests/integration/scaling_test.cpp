@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/capacity_pool.hpp"
 #include "integration/harness.hpp"
 
 using namespace kesm;
@@ -157,4 +158,37 @@ TEST(scaling, provisioned_bounds_hold_from_the_start_and_update_live) {
   EXPECT_LE(run.status(m).pollers, 16u);
   EXPECT_EQ(run.status(m).revocations, 0u) << "scaling caused a rebalance";
   expect_all_delivered(cluster, slow, "prov", 40);
+}
+
+TEST(scaling, a_shared_cap_is_split_between_mappings) {
+  test_cluster cluster;
+  fill(cluster, "cap-a", 300);
+  fill(cluster, "cap-b", 300);
+  slow_function a{200ms}, b{200ms};
+  runner run;
+  auto pool = std::make_shared<actors::capacity_pool>(4);
+  auto shared = [&](actors::mapping_options& o) {
+    o.scaling_interval = 1000ms;
+    o.capacity = pool;
+  };
+  auto ma = run.start(make_mapping(cluster.bootstrap(), "cap-a",
+                                   mapping_extra("cap-a")),
+                      a.fn.url(), shared);
+  auto mb = run.start(make_mapping(cluster.bootstrap(), "cap-b",
+                                   mapping_extra("cap-b")),
+                      b.fn.url(), shared);
+  uint32_t most = 0;
+  bool both = false;
+  ASSERT_TRUE(eventually(
+    [&] {
+      auto pa = run.status(ma).pollers, pb = run.status(mb).pollers;
+      most = std::max(most, pa + pb);
+      both = both || (pa >= 2 && pb >= 2);
+      return a.fn.delivered() + b.fn.delivered() >= 9600;
+    },
+    120s));
+  EXPECT_LE(most, 4u) << "the shared cap of 4 was exceeded";
+  EXPECT_TRUE(both) << "the cap was not shared: one mapping kept it all";
+  expect_all_delivered(cluster, a, "cap-a", 300);
+  expect_all_delivered(cluster, b, "cap-b", 300);
 }

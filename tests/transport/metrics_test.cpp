@@ -34,3 +34,31 @@ TEST(metrics, renders_every_mapping_counter_with_aws_names) {
   m.remove("u-1");
   EXPECT_EQ(m.render().find("u-1"), std::string::npos);
 }
+
+TEST(metrics, renders_the_scaling_gauges_and_drops_them_with_the_mapping) {
+  metrics m;
+  auto c = m.add("u-2", "orders");
+  set_gauge(c.pollers, 3);
+  set_gauge(c.provisioned_pollers, 3);
+  set_gauge(c.offset_lag, 1200);
+  set_gauge(c.max_offset_lag, 700);
+  set_gauge(c.sum_offset_lag, 1200);
+  count(c.scaled_up, 2);
+  count(c.scaled_down);
+  count(c.throughput_bytes, 4096);
+  set_gauge(m.epu("u-2", "g1"), 0.3);
+  auto text = m.render();
+  for (auto line :
+       {"kesm_pollers{uuid=\"u-2\"} 3", "kesm_provisioned_pollers{uuid=\"u-2\"} 3",
+        "kesm_offset_lag{topic=\"orders\",uuid=\"u-2\"} 1200",
+        "kesm_max_offset_lag{uuid=\"u-2\"} 700",
+        "kesm_sum_offset_lag{uuid=\"u-2\"} 1200",
+        "kesm_scaling_events_total{direction=\"up\",uuid=\"u-2\"} 2",
+        "kesm_scaling_events_total{direction=\"down\",uuid=\"u-2\"} 1",
+        "kesm_event_poller_throughput_in_bytes_total{uuid=\"u-2\"} 4096",
+        "kesm_event_poller_unit{group=\"g1\",uuid=\"u-2\"} 0.3"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  m.drop_epu("u-2", "g1");
+  m.remove("u-2", "orders");
+  EXPECT_EQ(m.render().find("u-2"), std::string::npos) << m.render();
+}
