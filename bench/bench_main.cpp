@@ -72,6 +72,16 @@ int main(int argc, char** argv) {
   app.add_option("--pollers", pollers, "Pollers of the kesm mappings")
     ->check(CLI::Range(1, 64))
     ->capture_default_str();
+  bool scaling = false;
+  int delay_ms = 200, interval_s = 5;
+  app.add_flag("--scaling", scaling,
+               "Scaling mode: a backlog through a slow function, one poller"
+               " vs on demand");
+  app.add_option("--delay-ms", delay_ms, "Scaling mode: function time a call")
+    ->capture_default_str();
+  app.add_option("--scaling-interval", interval_s,
+                 "Scaling mode: seconds between evaluations")
+    ->capture_default_str();
   app.add_flag("--latency", latency,
                "Latency mode: steady producer, window 0, percentiles");
   app.add_option("--rate", rate, "Latency mode: records per second")
@@ -90,7 +100,19 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2 * rounds; ++i)
     topics.emplace_back("bench-latency-" + std::to_string(i), partitions);
   std::vector<dataset> data;
-  if (!latency)
+  if (scaling) {
+    // Enough for about a minute at one poller: 16 partitions x 20 records
+    // x 5 calls / delay.
+    dataset ds;
+    ds.topic = "bench-scaling";
+    ds.partitions = partitions;
+    ds.value_bytes = 100;
+    ds.records = std::min<uint64_t>(
+      capacity(100, partitions),
+      static_cast<uint64_t>(60.0 * 100.0 * 1000.0 / std::max(1, delay_ms)));
+    topics.emplace_back(ds.topic, partitions);
+    data.push_back(ds);
+  } else if (!latency)
     for (auto v : value_sizes) {
       dataset ds;
       ds.topic = "bench-" + std::to_string(v);
@@ -118,6 +140,45 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;
+  if (scaling) {
+    auto& ds = data.front();
+    ds.bootstrap = broker.first_line();
+    std::vector<scaling_result> results;
+    for (bool one : {true, false}) {
+      // A fresh group each run, from the start of the same backlog.
+      results.push_back(run_scaling(sys, ds, delay_ms, one,
+                                    std::chrono::seconds(interval_s)));
+      auto& r = results.back();
+      std::printf("%-10s %llu records, %d ms a call, %d partitions: drained"
+                  " in %.1f s (%.0f records/s), peak %u pollers, steady"
+                  " after %.1f s\n",
+                  r.name.c_str(), static_cast<unsigned long long>(r.records),
+                  delay_ms, partitions, r.drain_seconds, r.records_per_s(),
+                  r.peak_pollers, r.steady_seconds);
+    }
+    auto ratio = results[0].records_per_s() > 0
+                   ? results[1].records_per_s() / results[0].records_per_s()
+                   : 0;
+    std::printf("on demand / 1 poller: %.2f x records/s\n", ratio);
+    if (!json_path.empty()) {
+      std::ofstream out(json_path);
+      out << "{\"machine\":\"" << machine() << "\",\"delay_ms\":"
+          << delay_ms << ",\"partitions\":" << partitions
+          << ",\"interval_s\":" << interval_s << ",\"runs\":[";
+      for (size_t i = 0; i < results.size(); ++i)
+        out << (i ? "," : "") << "{\"name\":\"" << results[i].name
+            << "\",\"records\":" << results[i].records
+            << ",\"drain_s\":" << results[i].drain_seconds
+            << ",\"records_per_s\":" << results[i].records_per_s()
+            << ",\"peak_pollers\":" << results[i].peak_pollers
+            << ",\"steady_s\":" << results[i].steady_seconds << "}";
+      out << "],\"ratio\":" << ratio << "}\n";
+    }
+    for (auto& r : results)
+      if (r.records < ds.records)
+        return 1;
+    return 0;
+  }
   if (latency) {
     std::fprintf(stderr, "latency: %d records/s for %d s, %d partitions\n",
                  rate, seconds, partitions);

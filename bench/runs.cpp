@@ -200,6 +200,56 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   return res;
 }
 
+scaling_result run_scaling(caf::actor_system& sys, const dataset& ds,
+                           int delay_ms, bool one_poller,
+                           std::chrono::milliseconds interval) {
+  scaling_result res;
+  res.name = one_poller ? "1 poller" : "on demand";
+  actors::mapping_options mo;
+  mo.config = bench_mapping(ds.bootstrap, ds.topic, 20);
+  if (one_poller) {
+    mo.config.provisioned = true;
+    mo.config.min_pollers = mo.config.max_pollers = 1;
+  }
+  mo.scaling_interval = interval;
+  auto delay = std::chrono::milliseconds(delay_ms);
+  mo.target = std::make_shared<transport::inprocess_target>(
+    "slow",
+    [delay](const std::string&) {
+      std::this_thread::sleep_for(delay);
+      transport::invocation_result r;
+      r.status = 200;
+      return r;
+    },
+    128);
+  auto m = actors::spawn_mapping(sys, std::move(mo));
+  auto deadline = now_seconds() + 60;
+  while (actors::query_status(sys, m).assigned.size()
+           < static_cast<size_t>(ds.partitions)
+         && now_seconds() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  double first = 0, last_rise = 0;
+  actors::mapping_status st;
+  auto t0 = now_seconds();
+  while (now_seconds() - t0 < 900) {
+    st = actors::query_status(sys, m);
+    if (first == 0 && st.completed_records > 0)
+      first = now_seconds();
+    if (st.pollers > res.peak_pollers) {
+      res.peak_pollers = st.pollers;
+      last_rise = now_seconds();
+    }
+    if (st.completed_records >= ds.records)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  res.drain_seconds = now_seconds() - first;
+  res.steady_seconds = std::max(0.0, last_rise - first);
+  res.records = st.completed_records;
+  actors::stop_mappings(sys, {m});
+  return res;
+}
+
 namespace {
 
 /// Produces `rate` records/s for `seconds`, each value starting with its

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,6 +39,29 @@ run_result run_raw(const dataset& ds);
 run_result run_kesm(caf::actor_system& sys, const dataset& ds,
                     const std::string& name,
                     transport::function_target_ptr target, size_t pollers);
+
+/// One scaling run (`kesm-bench --scaling`).
+struct scaling_result {
+  std::string name;
+  uint64_t records = 0;
+  /// From the first record done to the last.
+  double drain_seconds = 0;
+  /// From the first record done until the poller count last rose.
+  double steady_seconds = 0;
+  uint32_t peak_pollers = 0;
+  double records_per_s() const {
+    return drain_seconds > 0 ? static_cast<double>(records) / drain_seconds
+                             : 0;
+  }
+};
+
+/// A backlog drained through a slow in-process function (`delay_ms` a
+/// call, BatchSize 20, window 0), on demand or, with `one_poller`, held
+/// at one poller (provisioned Min = Max = 1); the poller count is sampled
+/// every 50 ms.
+scaling_result run_scaling(caf::actor_system& sys, const dataset& ds,
+                           int delay_ms, bool one_poller,
+                           std::chrono::milliseconds interval);
 
 /// Latency percentiles of one latency run, in milliseconds.
 struct latency_result {

@@ -44,7 +44,10 @@ scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
       mem.idle_run = 0;
       if (mem.since_throttle > k.throttle_quiet) {
         bool recovering = mem.since_throttle <= 4 * k.throttle_quiet;
-        uint32_t step = recovering ? 1 : std::min(current, k.max_step);
+        bool deep = obs.lag >= k.lag_deep && obs.busy >= k.busy_full;
+        uint32_t step = recovering ? 1
+                                   : std::min(deep ? 3 * current : current,
+                                              k.max_step);
         next = std::min(ceiling, current + std::max<uint32_t>(1, step));
         reason = scaling_reason::lag;
       }

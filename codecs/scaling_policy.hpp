@@ -16,8 +16,9 @@ namespace kesm::codecs {
 ///   periods, then +1 a period for another `3 x throttle_quiet` (slow
 ///   recovery), then doubling again;
 /// - lag and busy slots: when the slots were at least `busy_high` busy and
-///   records wait (lag above `lag_floor`, or growing), double the pollers
-///   (at most `+max_step`), up to the ceiling;
+///   records wait (lag above `lag_floor`, or growing), double the pollers;
+///   with a deep backlog (`lag_deep`) and full slots (`busy_full`),
+///   quadruple them (at most `+max_step` either way), up to the ceiling;
 /// - idle: when the slots were at most `busy_low` busy and the lag is not
 ///   growing for `idle_periods` periods in a row, remove one poller;
 /// - in between nothing changes (hysteresis: a steady load does not flap);
@@ -36,7 +37,11 @@ struct scaling_knobs {
   /// Periods without scale-up after a throttle.
   uint32_t throttle_quiet = 2;
   /// Most pollers added at once.
-  uint32_t max_step = 8;
+  uint32_t max_step = 16;
+  /// A backlog this large with the slots at least `busy_full` busy
+  /// quadruples the pollers instead of doubling them.
+  uint64_t lag_deep = 10000;
+  double busy_full = 0.95;
 };
 
 /// The mapping's bounds.

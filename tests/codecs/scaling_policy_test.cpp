@@ -22,11 +22,19 @@ struct driver {
 
 TEST(scaling_policy, doubles_while_slots_are_busy_and_records_wait) {
   driver d;
-  EXPECT_EQ(d.step(50000, 1.0).pollers, 2u);
-  EXPECT_EQ(d.step(48000, 1.0).pollers, 4u);
-  auto r = d.step(40000, 0.95);
+  EXPECT_EQ(d.step(5000, 1.0).pollers, 2u);
+  EXPECT_EQ(d.step(4800, 1.0).pollers, 4u);
+  auto r = d.step(4000, 0.85);
   EXPECT_EQ(r.pollers, 8u);
   EXPECT_EQ(r.reason, scaling_reason::lag);
+}
+
+TEST(scaling_policy, a_deep_backlog_with_full_slots_quadruples) {
+  driver d;
+  EXPECT_EQ(d.step(50000, 1.0).pollers, 4u);
+  EXPECT_EQ(d.step(48000, 0.99).pollers, 16u) << "1 -> 16 in two periods";
+  d.bounds.partitions = 64;
+  EXPECT_EQ(d.step(47000, 1.0).pollers, 32u) << "at most +16 at once";
 }
 
 TEST(scaling_policy, never_exceeds_the_owned_partitions) {
@@ -100,7 +108,7 @@ TEST(scaling_policy, throttling_halves_and_recovers_slowly) {
   EXPECT_EQ(d.step(50000, 1.0).pollers, 6u);
   EXPECT_EQ(d.step(50000, 1.0).pollers, 7u);
   EXPECT_EQ(d.step(50000, 1.0).pollers, 8u);
-  // Long after: doubling again.
+  // Long after: growing fast again (a deep backlog: x4, capped at 16).
   EXPECT_EQ(d.step(50000, 1.0).pollers, 16u);
 }
 
