@@ -49,7 +49,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   st.status.pollers = floor;
   st.slots.assign(std::max<size_t>(1, st.opts.pollers), 0);
   st.apply_pollers(floor); // fills st.slots; no actor to tell yet
-  st.last_evaluation = std::chrono::steady_clock::now();
+  st.period_start = std::chrono::steady_clock::now();
+  st.next_evaluation = st.period_start + st.opts.scaling_interval;
   for (size_t i = 0; i < st.slots.size(); ++i) {
     auto inv = self->spawn<caf::linked>(invoker, invoker_settings(st, i), me);
     batcher_config bc;
@@ -209,7 +210,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                    static_cast<int64_t>(cfg.window_ms));
       for (size_t i = 0; i < st.invokers.size(); ++i)
         self->send(st.invokers[i], invoker_settings(st, i));
-      st.last_evaluation = {}; // new bounds apply at the next tick
+      st.next_evaluation = {}; // new bounds apply at the next tick
       log(log_level::info, "mapping " + st.status.uuid,
           "updated live: BatchSize " + std::to_string(cfg.batch_size)
             + ", window " + std::to_string(cfg.window_ms) + " ms, function "

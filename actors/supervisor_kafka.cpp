@@ -163,6 +163,14 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
   status.assigned.clear();
   for (auto& [p, a] : partitions)
     status.assigned.push_back(p);
+  // New partitions may come with a backlog: look again in a second rather
+  // than a whole period.
+  auto now = std::chrono::steady_clock::now();
+  next_evaluation = std::min(next_evaluation, now + std::chrono::seconds(1));
+  if (partitions.size() == static_cast<size_t>(parts->cnt)) {
+    period_start = now; // the first partitions: nothing ran before them
+    busy_us = 0;
+  }
   log(log_level::info, "mapping " + status.uuid,
       "assigned " + topic() + " partitions [" + list + "]");
 }

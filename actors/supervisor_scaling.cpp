@@ -79,10 +79,11 @@ void supervisor_state::maybe_scale() {
   if (stopping || closed || !rk)
     return;
   auto now = std::chrono::steady_clock::now();
-  auto period = now - last_evaluation;
-  if (period < opts.scaling_interval)
+  if (now < next_evaluation)
     return;
-  last_evaluation = now;
+  auto period = now - period_start;
+  period_start = now;
+  next_evaluation = now + opts.scaling_interval;
   uint64_t max_lag = 0;
   auto lag = offset_lag(max_lag);
   status.offset_lag = lag;
@@ -91,9 +92,7 @@ void supervisor_state::maybe_scale() {
   transport::set_gauge(counters.offset_lag, static_cast<double>(lag));
   auto period_us
     = std::chrono::duration_cast<std::chrono::microseconds>(period).count();
-  // A first period after a reset (an update) has no meaningful length.
-  if (period_us > 10 * 1000 * std::max<int64_t>(1, opts.scaling_interval.count()))
-    period_us = opts.scaling_interval.count() * 1000;
+  period_us = std::max<int64_t>(period_us, 1000);
   auto capacity = static_cast<double>(period_us)
                   * static_cast<double>(scaling.pollers * opts.max_concurrency);
   codecs::scaling_observation obs;
@@ -102,6 +101,8 @@ void supervisor_state::maybe_scale() {
                                             / capacity)
                           : 0;
   obs.throttles = period_throttles;
+  auto per = std::max<size_t>(1, opts.max_concurrency);
+  obs.useful = static_cast<uint32_t>((partitions.size() + per - 1) / per);
   busy_us = 0;
   period_throttles = 0;
   auto bounds = scaling_bounds();

@@ -116,7 +116,10 @@ struct supervisor_state {
   /// Call time and throttles since the last evaluation.
   int64_t busy_us = 0;
   uint32_t period_throttles = 0;
-  std::chrono::steady_clock::time_point last_evaluation;
+  /// When the current observation period began, and when the policy runs
+  /// next (one period later, sooner after new partitions or an update).
+  std::chrono::steady_clock::time_point period_start;
+  std::chrono::steady_clock::time_point next_evaluation;
   /// Per owned partition: the next offset to commit (stored, or where
   /// reading started; -1: the partition's low watermark).
   std::map<int32_t, int64_t> positions;

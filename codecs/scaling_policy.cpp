@@ -48,7 +48,10 @@ scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
         uint32_t step = recovering ? 1
                                    : std::min(deep ? 3 * current : current,
                                               k.max_step);
-        next = std::min(ceiling, current + std::max<uint32_t>(1, step));
+        auto top = obs.useful > 0 ? std::max(current, std::min(ceiling,
+                                                               obs.useful))
+                                  : ceiling;
+        next = std::min(top, current + std::max<uint32_t>(1, step));
         reason = scaling_reason::lag;
       }
     } else if (obs.busy <= k.busy_low && !growing) {

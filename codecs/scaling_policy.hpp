@@ -65,6 +65,10 @@ struct scaling_observation {
   double busy = 0;
   /// Throttled answers in the period.
   uint32_t throttles = 0;
+  /// Pollers that can be kept busy at all: a partition has one batch in
+  /// flight at most, so owned partitions / 5, rounded up (0: unknown).
+  /// Growth stops there; bounds and minimums still apply.
+  uint32_t useful = 0;
 };
 
 /// What the policy remembers between periods.

@@ -187,3 +187,14 @@ TEST(event_poller_units, ten_pollers_or_20_mb_per_second) {
   EXPECT_DOUBLE_EQ(event_poller_units(1, 40e6), 2.0);
   EXPECT_DOUBLE_EQ(event_poller_units(5, 1e6), 0.5);
 }
+
+TEST(scaling_policy, growth_stops_where_no_more_calls_can_run) {
+  driver d;
+  // 16 partitions, one batch in flight each: 16 calls, 4 pollers' worth.
+  scaling_observation obs{50000, 1.0, 0, 4};
+  EXPECT_EQ(decide(d.knobs, d.bounds, d.mem, obs).pollers, 4u);
+  EXPECT_EQ(decide(d.knobs, d.bounds, d.mem, obs).pollers, 4u);
+  d.bounds = scaling_bounds{true, 6, 10, 16, 0};
+  EXPECT_EQ(decide(d.knobs, d.bounds, d.mem, obs).pollers, 6u)
+    << "a provisioned minimum above it still holds";
+}
