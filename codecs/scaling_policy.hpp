@@ -41,7 +41,7 @@ struct scaling_knobs {
   /// A backlog this large with the slots at least `busy_full` busy
   /// quadruples the pollers instead of doubling them.
   uint64_t lag_deep = 10000;
-  double busy_full = 0.95;
+  double busy_full = 0.75;
 };
 
 /// The mapping's bounds.
