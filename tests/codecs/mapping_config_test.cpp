@@ -158,3 +158,22 @@ TEST(mapping_config, keeps_a_given_uuid) {
   EXPECT_EQ(m->uuid, "11111111-2222-4333-8444-555555555555");
   EXPECT_NE(make_uuid(), make_uuid());
 }
+
+TEST(mapping_config, provisioned_poller_config_sets_the_scaling_mode) {
+  auto on_demand = parse(doc(""));
+  ASSERT_TRUE(on_demand);
+  EXPECT_FALSE(on_demand->provisioned);
+  auto empty = parse(doc(R"("ProvisionedPollerConfig":{})"));
+  ASSERT_TRUE(empty) << empty.err().message;
+  EXPECT_FALSE(empty->provisioned) << "{} means on demand";
+  auto min_only = parse(doc(R"("ProvisionedPollerConfig":{"MinimumPollers":3})"));
+  ASSERT_TRUE(min_only);
+  EXPECT_TRUE(min_only->provisioned);
+  EXPECT_EQ(min_only->min_pollers, 3);
+  EXPECT_EQ(min_only->max_pollers, 200) << "AWS's default maximum";
+  auto grouped = parse(doc(R"("ProvisionedPollerConfig":{"PollerGroupName":"g-1"})"));
+  ASSERT_TRUE(grouped);
+  EXPECT_TRUE(grouped->provisioned);
+  EXPECT_EQ(grouped->poller_group, "g-1");
+  EXPECT_FALSE(parse(doc(R"("ProvisionedPollerConfig":{"PollerGroupName":"a b"})")));
+}
