@@ -22,7 +22,7 @@ class capacity_pool {
 public:
   /// `process_cap` 0: no process-wide limit.
   explicit capacity_pool(uint32_t process_cap, uint32_t group_cap = 2000)
-    : cap_(process_cap), group_cap_(group_cap) {
+      : cap_(process_cap), group_cap_(group_cap) {
     // nop
   }
 

@@ -18,8 +18,8 @@ namespace kesm::actors::detail {
 invoker_config invoker_settings(const supervisor_state& st, size_t i) {
   invoker_config ic;
   ic.target = st.opts.target;
-  ic.max_concurrency = i < st.slots.size() ? st.slots[i]
-                                           : st.opts.max_concurrency;
+  ic.max_concurrency
+      = i < st.slots.size() ? st.slots[i] : st.opts.max_concurrency;
   ic.report_item_failures = st.opts.config.report_item_failures;
   ic.max_payload = st.opts.max_payload;
   return ic;
@@ -62,12 +62,12 @@ uint64_t supervisor_state::offset_lag(uint64_t& max) const {
   for (auto& [p, a] : partitions) {
     int64_t lo = 0, hi = 0;
     if (rd_kafka_get_watermark_offsets(rk.get(), topic().c_str(), p, &lo, &hi)
-          != RD_KAFKA_RESP_ERR_NO_ERROR
+            != RD_KAFKA_RESP_ERR_NO_ERROR
         || hi < 0)
       continue;
     auto pos = positions.find(p);
-    int64_t from = pos != positions.end() && pos->second >= 0 ? pos->second
-                                                              : lo;
+    int64_t from
+        = pos != positions.end() && pos->second >= 0 ? pos->second : lo;
     auto lag = static_cast<uint64_t>(std::max<int64_t>(0, hi - from));
     sum += lag;
     max = std::max(max, lag);
@@ -91,15 +91,15 @@ void supervisor_state::maybe_scale() {
   transport::set_gauge(counters.max_offset_lag, static_cast<double>(max_lag));
   transport::set_gauge(counters.offset_lag, static_cast<double>(lag));
   auto period_us
-    = std::chrono::duration_cast<std::chrono::microseconds>(period).count();
+      = std::chrono::duration_cast<std::chrono::microseconds>(period).count();
   period_us = std::max<int64_t>(period_us, 1000);
   auto capacity = static_cast<double>(period_us)
                   * static_cast<double>(scaling.pollers * opts.max_concurrency);
   codecs::scaling_observation obs;
   obs.lag = lag;
-  obs.busy = capacity > 0 ? std::min(1.0, static_cast<double>(busy_us)
-                                            / capacity)
-                          : 0;
+  obs.busy = capacity > 0
+                 ? std::min(1.0, static_cast<double>(busy_us) / capacity)
+                 : 0;
   obs.throttles = period_throttles;
   auto per = std::max<size_t>(1, opts.max_concurrency);
   obs.useful = static_cast<uint32_t>((partitions.size() + per - 1) / per);
@@ -113,21 +113,21 @@ void supervisor_state::maybe_scale() {
     logged_cap = ceiling;
     log(log_level::info, "mapping " + status.uuid,
         "MaximumPollers " + std::to_string(wanted) + " capped at "
-          + std::to_string(ceiling) + " (partitions this process owns"
-          + (bounds.process_cap > 0 ? ", --max-pollers" : "") + ")");
+            + std::to_string(ceiling) + " (partitions this process owns"
+            + (bounds.process_cap > 0 ? ", --max-pollers" : "") + ")");
   }
   double bytes = counters.throughput_bytes != nullptr
-                   ? counters.throughput_bytes->Value()
-                   : 0;
+                     ? counters.throughput_bytes->Value()
+                     : 0;
   auto seconds = static_cast<double>(period_us) / 1e6;
   report_epu(seconds > 0 ? (bytes - last_throughput) / seconds : 0);
   last_throughput = bytes;
   auto from = scaling.pollers;
   auto d = codecs::decide(opts.scaling, bounds, scaling, obs);
   if (opts.capacity) {
-    auto granted = opts.capacity->share(
-      status.uuid, opts.config.poller_group,
-      codecs::capacity_demand{floor, d.pollers, lag});
+    auto granted
+        = opts.capacity->share(status.uuid, opts.config.poller_group,
+                               codecs::capacity_demand{floor, d.pollers, lag});
     if (granted < d.pollers) {
       d.pollers = granted;
       d.reason = codecs::scaling_reason::capacity;
@@ -138,11 +138,11 @@ void supervisor_state::maybe_scale() {
     return;
   log(log_level::info, "mapping " + status.uuid,
       "pollers " + std::to_string(from) + " -> " + std::to_string(d.pollers)
-        + " (" + codecs::to_string(d.reason) + ": lag "
-        + std::to_string(lag) + " records, slots "
-        + std::to_string(static_cast<int>(obs.busy * 100)) + "% busy, "
-        + std::to_string(obs.throttles) + " throttles; bounds "
-        + std::to_string(floor) + ".." + std::to_string(ceiling) + ")");
+          + " (" + codecs::to_string(d.reason) + ": lag " + std::to_string(lag)
+          + " records, slots "
+          + std::to_string(static_cast<int>(obs.busy * 100)) + "% busy, "
+          + std::to_string(obs.throttles) + " throttles; bounds "
+          + std::to_string(floor) + ".." + std::to_string(ceiling) + ")");
   transport::count(d.pollers > from ? counters.scaled_up
                                     : counters.scaled_down);
   apply_pollers(d.pollers);
@@ -158,8 +158,8 @@ void supervisor_state::report_epu(double bytes_per_second) {
     epu_group = group;
     epu = opts.metrics->epu(status.uuid, epu_group);
   }
-  transport::set_gauge(epu, codecs::event_poller_units(scaling.pollers,
-                                                        bytes_per_second));
+  transport::set_gauge(
+      epu, codecs::event_poller_units(scaling.pollers, bytes_per_second));
 }
 
 void supervisor_state::leave_capacity() {

@@ -45,12 +45,12 @@ scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
       if (mem.since_throttle > k.throttle_quiet) {
         bool recovering = mem.since_throttle <= 4 * k.throttle_quiet;
         bool deep = obs.lag >= k.lag_deep && obs.busy >= k.busy_full;
-        uint32_t step = recovering ? 1
-                                   : std::min(deep ? 3 * current : current,
-                                              k.max_step);
-        auto top = obs.useful > 0 ? std::max(current, std::min(ceiling,
-                                                               obs.useful))
-                                  : ceiling;
+        uint32_t step
+            = recovering ? 1
+                         : std::min(deep ? 3 * current : current, k.max_step);
+        auto top = obs.useful > 0
+                       ? std::max(current, std::min(ceiling, obs.useful))
+                       : ceiling;
         next = std::min(top, current + std::max<uint32_t>(1, step));
         reason = scaling_reason::lag;
       }
@@ -74,23 +74,23 @@ scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
 
 const char* to_string(scaling_reason r) {
   switch (r) {
-    case scaling_reason::lag:
-      return "lag";
-    case scaling_reason::idle:
-      return "idle";
-    case scaling_reason::throttled:
-      return "throttled";
-    case scaling_reason::bounds:
-      return "bounds";
-    case scaling_reason::capacity:
-      return "capacity";
-    default:
-      return "none";
+  case scaling_reason::lag:
+    return "lag";
+  case scaling_reason::idle:
+    return "idle";
+  case scaling_reason::throttled:
+    return "throttled";
+  case scaling_reason::bounds:
+    return "bounds";
+  case scaling_reason::capacity:
+    return "capacity";
+  default:
+    return "none";
   }
 }
 
-std::vector<uint32_t> share_capacity(const std::vector<capacity_demand>& demands,
-                                     uint32_t cap) {
+std::vector<uint32_t>
+share_capacity(const std::vector<capacity_demand>& demands, uint32_t cap) {
   std::vector<uint32_t> grant(demands.size(), 0);
   uint64_t wanted = 0, floors = 0;
   for (auto& d : demands) {
@@ -120,8 +120,8 @@ std::vector<uint32_t> share_capacity(const std::vector<capacity_demand>& demands
   uint64_t given = 0;
   for (size_t i = 0; i < demands.size(); ++i) {
     uint64_t extra = demands[i].wanted - grant[i];
-    uint64_t share = lag_sum > 0 ? rest * demands[i].lag / lag_sum
-                                 : rest / demands.size();
+    uint64_t share
+        = lag_sum > 0 ? rest * demands[i].lag / lag_sum : rest / demands.size();
     auto add = std::min(extra, share);
     grant[i] += static_cast<uint32_t>(add);
     given += add;

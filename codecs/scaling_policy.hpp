@@ -98,8 +98,7 @@ struct scaling_decision {
 };
 
 /// The floor and ceiling for `b`: floor <= ceiling, both >= 1.
-void scaling_range(const scaling_bounds& b, uint32_t& floor,
-                   uint32_t& ceiling);
+void scaling_range(const scaling_bounds& b, uint32_t& floor, uint32_t& ceiling);
 
 /// Decides the poller count for the next period and updates `mem`.
 scaling_decision decide(const scaling_knobs& k, const scaling_bounds& b,
@@ -120,8 +119,8 @@ struct capacity_demand {
 /// down, but never below 1, when even they do not fit), then the rest by
 /// lag, larger lag first for what division leaves over. Returns the grant
 /// of each demand, in order; a grant never exceeds `wanted`.
-std::vector<uint32_t> share_capacity(const std::vector<capacity_demand>& demands,
-                                     uint32_t cap);
+std::vector<uint32_t>
+share_capacity(const std::vector<capacity_demand>& demands, uint32_t cap);
 
 /// Event poller units (esm-spec.md section 7): one EPU is 10 pollers or
 /// 20 MB/s of throughput, whichever needs more.

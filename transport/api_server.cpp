@@ -27,8 +27,8 @@ using clock_type = std::chrono::steady_clock;
 /// Milliseconds left until `deadline`, at least 0.
 int remaining_ms(clock_type::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - clock_type::now())
-                .count();
+                  deadline - clock_type::now())
+                  .count();
   return static_cast<int>(std::max<int64_t>(0, left));
 }
 
@@ -47,8 +47,8 @@ std::string peer_ip(int sock) {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
     if (addr.ss_family == AF_INET)
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr,
-                buf, sizeof(buf));
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, buf,
+                sizeof(buf));
     else if (addr.ss_family == AF_INET6)
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr,
                 buf, sizeof(buf));
@@ -83,7 +83,7 @@ void ip_and_port(int sock, bool peer, std::string& ip, int& port) {
 class deadline_stream : public httplib::Stream {
 public:
   deadline_stream(int sock, clock_type::time_point deadline)
-    : sock_(sock), deadline_(deadline) {
+      : sock_(sock), deadline_(deadline) {
     // nop
   }
   bool is_readable() const override {
@@ -174,7 +174,8 @@ private:
     auto until = clock_type::now() + std::chrono::milliseconds(500);
     char buf[16384];
     size_t drained = 0;
-    while (drained < (4u << 20) && wait_for(sock, POLLIN, remaining_ms(until))) {
+    while (drained < (4u << 20)
+           && wait_for(sock, POLLIN, remaining_ms(until))) {
       auto n = ::recv(sock, buf, sizeof(buf), 0);
       if (n <= 0)
         break;
@@ -185,9 +186,9 @@ private:
 
   void serve(int sock) {
     auto first_wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-      guard_.request_timeout);
+        guard_.request_timeout);
     auto idle_wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-      guard_.keep_alive);
+        guard_.keep_alive);
     for (int count = 100; count > 0 && is_running(); --count) {
       if (!wait_for(sock, POLLIN,
                     static_cast<int>(count == 100 ? first_wait.count()
@@ -207,14 +208,14 @@ private:
 
   static void refuse(int sock) {
     static const std::string body
-      = "{\"Type\":\"User\",\"message\":\"Too many open connections from"
-        " this address; close some and retry\"}";
+        = "{\"Type\":\"User\",\"message\":\"Too many open connections from"
+          " this address; close some and retry\"}";
     static const std::string reply
-      = "HTTP/1.1 429 Too Many Requests\r\n"
-        "Content-Type: application/json\r\n"
-        "x-amzn-ErrorType: TooManyRequestsException\r\n"
-        "Connection: close\r\nContent-Length: "
-        + std::to_string(body.size()) + "\r\n\r\n" + body;
+        = "HTTP/1.1 429 Too Many Requests\r\n"
+          "Content-Type: application/json\r\n"
+          "x-amzn-ErrorType: TooManyRequestsException\r\n"
+          "Connection: close\r\nContent-Length: "
+          + std::to_string(body.size()) + "\r\n\r\n" + body;
     ::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL);
   }
 
@@ -239,33 +240,32 @@ void set_error(httplib::Response& res, int status, const char* type,
 /// Error type and message for an answer httplib made itself.
 std::pair<const char*, std::string> default_error(int status) {
   switch (status) {
-    case 400:
-      return {"InvalidRequestContentException",
-              "The request could not be parsed; send a valid HTTP/1.1"
-              " request"};
-    case 403:
-      return {"AccessDeniedException", "Access denied"};
-    case 404:
-      return {"ResourceNotFoundException", "No such resource"};
-    case 405:
-      return {"InvalidParameterValueException",
-              "Method not allowed; use GET, POST, PUT or DELETE"};
-    case 411:
-      return {"InvalidRequestContentException",
-              "Content-Length is required"};
-    case 413:
-      return {"RequestTooLargeException",
-              "Request must be smaller than 1048576 bytes"};
-    case 414:
-      return {"InvalidRequestContentException", "The request URI is too long"};
-    case 415:
-      return {"UnsupportedMediaTypeException",
-              "Unsupported Content-Encoding; send the body uncompressed or"
-              " gzip"};
-    default:
-      return {status >= 500 ? "ServiceException"
-                            : "InvalidRequestContentException",
-              "Request failed with HTTP " + std::to_string(status)};
+  case 400:
+    return {"InvalidRequestContentException",
+            "The request could not be parsed; send a valid HTTP/1.1"
+            " request"};
+  case 403:
+    return {"AccessDeniedException", "Access denied"};
+  case 404:
+    return {"ResourceNotFoundException", "No such resource"};
+  case 405:
+    return {"InvalidParameterValueException",
+            "Method not allowed; use GET, POST, PUT or DELETE"};
+  case 411:
+    return {"InvalidRequestContentException", "Content-Length is required"};
+  case 413:
+    return {"RequestTooLargeException",
+            "Request must be smaller than 1048576 bytes"};
+  case 414:
+    return {"InvalidRequestContentException", "The request URI is too long"};
+  case 415:
+    return {"UnsupportedMediaTypeException",
+            "Unsupported Content-Encoding; send the body uncompressed or"
+            " gzip"};
+  default:
+    return {status >= 500 ? "ServiceException"
+                          : "InvalidRequestContentException",
+            "Request failed with HTTP " + std::to_string(status)};
   }
 }
 
@@ -310,8 +310,8 @@ bool api_server::impl::refuse_early(const httplib::Request& req,
     if (end == len.c_str() || *end != '\0' || n > guard.max_body) {
       close_after_reply = true;
       set_error(res, 413, "RequestTooLargeException",
-                "Request must be smaller than "
-                  + std::to_string(guard.max_body) + " bytes");
+                "Request must be smaller than " + std::to_string(guard.max_body)
+                    + " bytes");
       return true;
     }
   }
@@ -320,7 +320,7 @@ bool api_server::impl::refuse_early(const httplib::Request& req,
     close_after_reply = true;
     set_error(res, 415, "UnsupportedMediaTypeException",
               "Unsupported Content-Encoding " + enc.substr(0, 32)
-                + "; send the body uncompressed or gzip");
+                  + "; send the body uncompressed or gzip");
     return true;
   }
   if (req.has_header("Origin")) {
@@ -329,12 +329,12 @@ bool api_server::impl::refuse_early(const httplib::Request& req,
     bool allowed = origin == self
                    || std::find(guard.allowed_origins.begin(),
                                 guard.allowed_origins.end(), origin)
-                        != guard.allowed_origins.end();
+                          != guard.allowed_origins.end();
     if (!allowed) {
       close_after_reply = true;
       set_error(res, 403, "AccessDeniedException",
                 "Cross-site request from Origin " + origin.substr(0, 100)
-                  + " refused; allow it with --api-allow-origin");
+                    + " refused; allow it with --api-allow-origin");
       return true;
     }
   }
@@ -429,7 +429,7 @@ void api_server::impl::serve(const httplib::Request& req,
 }
 
 api_server::api_server(handler h, api_guard guard)
-  : impl_(std::make_unique<impl>(std::move(guard))) {
+    : impl_(std::make_unique<impl>(std::move(guard))) {
   impl_->fn = std::move(h);
   auto& srv = impl_->server;
   auto* self = impl_.get();
@@ -440,11 +440,11 @@ api_server::api_server(handler h, api_guard guard)
   auto threads = self->guard.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   srv.set_pre_routing_handler(
-    [self](const httplib::Request& req, httplib::Response& res) {
-      return self->refuse_early(req, res)
-               ? httplib::Server::HandlerResponse::Handled
-               : httplib::Server::HandlerResponse::Unhandled;
-    });
+      [self](const httplib::Request& req, httplib::Response& res) {
+        return self->refuse_early(req, res)
+                   ? httplib::Server::HandlerResponse::Handled
+                   : httplib::Server::HandlerResponse::Unhandled;
+      });
   auto plain = [self](const httplib::Request& req, httplib::Response& res) {
     self->serve(req, res, {});
   };
@@ -467,8 +467,8 @@ api_server::api_server(handler h, api_guard guard)
       if (too_big)
         set_error(res, 413, "RequestTooLargeException",
                   "Request must be smaller than "
-                    + std::to_string(self->guard.max_body)
-                    + " bytes (after decoding)");
+                      + std::to_string(self->guard.max_body)
+                      + " bytes (after decoding)");
       else
         set_error(res, 400, "InvalidRequestContentException",
                   "The request body could not be read; send it complete,"
@@ -485,17 +485,17 @@ api_server::api_server(handler h, api_guard guard)
   srv.Patch(".*", with_body);
   srv.Delete(".*", with_body);
   srv.set_error_handler(httplib::Server::HandlerWithResponse(
-    [](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty())
-        return httplib::Server::HandlerResponse::Unhandled;
-      auto [type, msg] = default_error(res.status);
-      set_error(res, res.status, type, msg);
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+      [](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty())
+          return httplib::Server::HandlerResponse::Unhandled;
+        auto [type, msg] = default_error(res.status);
+        set_error(res, res.status, type, msg);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   srv.set_exception_handler(
-    [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      set_error(res, 500, "ServiceException", "internal error");
-    });
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        set_error(res, 500, "ServiceException", "internal error");
+      });
 }
 
 api_server::~api_server() {
@@ -511,8 +511,8 @@ codecs::expected<int> api_server::start(const std::string& host, int port) {
   if (bound <= 0)
     return codecs::error{codecs::errc::invalid_parameter,
                          "cannot listen on " + host + ":" + std::to_string(port)
-                           + " (in use, or not an address of this machine);"
-                             " pick another with --api HOST:PORT"};
+                             + " (in use, or not an address of this machine);"
+                               " pick another with --api HOST:PORT"};
   thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
   while (!srv.is_running())
     std::this_thread::yield();

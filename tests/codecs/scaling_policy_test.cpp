@@ -13,8 +13,8 @@ struct driver {
   scaling_memory mem;
 
   scaling_decision step(uint64_t lag, double busy, uint32_t throttles = 0) {
-    return decide(knobs, bounds, mem, scaling_observation{lag, busy,
-                                                          throttles});
+    return decide(knobs, bounds, mem,
+                  scaling_observation{lag, busy, throttles});
   }
 };
 
@@ -50,7 +50,7 @@ TEST(scaling_policy, busy_slots_without_waiting_records_add_nothing) {
   EXPECT_EQ(d.step(0, 1.0).reason, scaling_reason::none);
   d.mem.last_lag = 20;
   EXPECT_EQ(d.step(20, 1.0).pollers, 1u)
-    << "20 records, not growing, below the lag floor";
+      << "20 records, not growing, below the lag floor";
 }
 
 TEST(scaling_policy, a_growing_small_lag_adds_a_poller) {
@@ -196,5 +196,5 @@ TEST(scaling_policy, growth_stops_where_no_more_calls_can_run) {
   EXPECT_EQ(decide(d.knobs, d.bounds, d.mem, obs).pollers, 4u);
   d.bounds = scaling_bounds{true, 6, 10, 16, 0};
   EXPECT_EQ(decide(d.knobs, d.bounds, d.mem, obs).pollers, 6u)
-    << "a provisioned minimum above it still holds";
+      << "a provisioned minimum above it still holds";
 }

@@ -24,7 +24,7 @@ struct child {
 
   explicit child(std::vector<std::string> args, bool quiet_stderr = true,
                  std::string stderr_file = {})
-    : err_path(std::move(stderr_file)) {
+      : err_path(std::move(stderr_file)) {
     int fds[2];
     if (pipe(fds) != 0)
       return;
@@ -93,15 +93,16 @@ struct child {
 
 /// `kesm serve` arguments on a free API port and a fresh store file.
 inline std::vector<std::string> serve_args(const std::string& config,
-                                    const std::string& name) {
+                                           const std::string& name) {
   auto store = ::testing::TempDir() + name + ".db";
   for (auto suffix : {"", "-wal", "-shm"})
     std::remove((store + suffix).c_str());
-  return {"serve", "--config", config, "--api", "127.0.0.1:0",
-          "--store", "sqlite:" + store};
+  return {"serve",       "--config", config,           "--api",
+          "127.0.0.1:0", "--store",  "sqlite:" + store};
 }
 
-inline std::string write_config(const std::string& name, const std::string& text) {
+inline std::string write_config(const std::string& name,
+                                const std::string& text) {
   auto path = ::testing::TempDir() + name;
   std::ofstream(path) << text;
   return path;

@@ -47,9 +47,9 @@ std::string mapping_json(const std::string& topic, const std::string& group,
          + bootstrap + R"("]}}})";
 }
 
-std::string config_json(const std::string& url,
-                        const std::vector<std::string>& mappings,
-                        const std::string& kafka = R"({"session.timeout.ms":6000})") {
+std::string
+config_json(const std::string& url, const std::vector<std::string>& mappings,
+            const std::string& kafka = R"({"session.timeout.ms":6000})") {
   std::string list;
   for (auto& m : mappings)
     list += (list.empty() ? "" : ",") + m;
@@ -59,7 +59,7 @@ std::string config_json(const std::string& url,
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
-    .count();
+      .count();
 }
 
 } // namespace
@@ -70,9 +70,9 @@ TEST(lifecycle, stop_with_a_hanging_call_ends_within_the_grace) {
   cluster.produce("hang", 0, 30);
   hanging_function fn;
   auto path = write_config(
-    "hang.json",
-    config_json(fn.fn.url(), {mapping_json("hang", "hang-g",
-                                           cluster.bootstrap())}));
+      "hang.json",
+      config_json(fn.fn.url(),
+                  {mapping_json("hang", "hang-g", cluster.bootstrap())}));
   auto args = serve_args(path, "hang");
   args.insert(args.end(), {"--shutdown-grace", "2"});
   child serve(args);
@@ -93,9 +93,9 @@ TEST(lifecycle, a_second_signal_exits_at_once) {
   cluster.produce("twice", 0, 10);
   hanging_function fn;
   auto path = write_config(
-    "twice.json",
-    config_json(fn.fn.url(), {mapping_json("twice", "twice-g",
-                                           cluster.bootstrap())}));
+      "twice.json",
+      config_json(fn.fn.url(),
+                  {mapping_json("twice", "twice-g", cluster.bootstrap())}));
   auto args = serve_args(path, "twice");
   args.insert(args.end(), {"--shutdown-grace", "300"});
   child serve(args);
@@ -116,9 +116,8 @@ TEST(lifecycle, disable_through_the_api_ends_within_the_grace) {
   auto cfg = make_mapping(cluster.bootstrap(), "dis",
                           "\"StartingPosition\":\"TRIM_HORIZON\","
                           "\"MaximumBatchingWindowInSeconds\":0");
-  auto m = run.start(cfg, fn.fn.url(), [](actors::mapping_options& o) {
-    o.shutdown_grace = 1s;
-  });
+  auto m = run.start(cfg, fn.fn.url(),
+                     [](actors::mapping_options& o) { o.shutdown_grace = 1s; });
   ASSERT_TRUE(eventually([&] { return fn.fn.call_count() >= 1; }));
   auto t0 = std::chrono::steady_clock::now();
   run.stop(m);
@@ -132,17 +131,16 @@ TEST(lifecycle, a_bad_kafka_property_exits_2_naming_it_and_never_its_value) {
     const char* kafka;
     const char* names;
   };
-  for (auto c : {bad_case{R"({"no.such.prop":"1"})", "no.such.prop"},
-                 bad_case{R"({"sasl.passwrod":"hunter2-secret"})",
-                          "sasl.passwrod"},
-                 bad_case{R"({"ssl.key.location":"/nonexistent/key.pem",)"
-                          R"("security.protocol":"ssl"})",
-                          "ssl.key.location"},
-                 bad_case{R"({"enable.auto.offset.store":"true"})",
-                          "enable.auto.offset.store"},
-                 bad_case{R"({"enable.auto.commit":false})",
-                          "enable.auto.commit"},
-                 bad_case{R"({"group.id":"x"})", "group.id"}}) {
+  for (auto c :
+       {bad_case{R"({"no.such.prop":"1"})", "no.such.prop"},
+        bad_case{R"({"sasl.passwrod":"hunter2-secret"})", "sasl.passwrod"},
+        bad_case{R"({"ssl.key.location":"/nonexistent/key.pem",)"
+                 R"("security.protocol":"ssl"})",
+                 "ssl.key.location"},
+        bad_case{R"({"enable.auto.offset.store":"true"})",
+                 "enable.auto.offset.store"},
+        bad_case{R"({"enable.auto.commit":false})", "enable.auto.commit"},
+        bad_case{R"({"group.id":"x"})", "group.id"}}) {
     auto path = write_config("badprop.json",
                              config_json("http://127.0.0.1:1/", {}, c.kafka));
     auto err = ::testing::TempDir() + "badprop.err";
@@ -162,16 +160,16 @@ TEST(lifecycle, mappings_differing_only_in_their_group_all_consume) {
   scripted_function fn;
   auto b = cluster.bootstrap();
   auto path = write_config(
-    "groups.json",
-    config_json(fn.url(), {mapping_json("groups", "g-one", b),
-                           mapping_json("groups", "g-two", b),
-                           mapping_json("groups", "g-three", b)}));
+      "groups.json",
+      config_json(fn.url(), {mapping_json("groups", "g-one", b),
+                             mapping_json("groups", "g-two", b),
+                             mapping_json("groups", "g-three", b)}));
   child serve(serve_args(path, "groups"));
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 60; }))
-    << fn.delivered() << " records delivered, 60 wanted (3 groups x 20)";
+      << fn.delivered() << " records delivered, 60 wanted (3 groups x 20)";
   for (auto* g : {"g-one", "g-two", "g-three"})
     EXPECT_TRUE(eventually([&] { return all_committed(cluster, g, "groups"); }))
-      << g;
+        << g;
   EXPECT_EQ(serve.stop(SIGTERM), 0);
 }
 
@@ -184,7 +182,7 @@ TEST(lifecycle, sighup_reloads_the_config_file) {
   scripted_function fn;
   auto b = cluster.bootstrap();
   auto path = write_config(
-    "hup.json", config_json(fn.url(), {mapping_json("hup-a", "hup-ga", b)}));
+      "hup.json", config_json(fn.url(), {mapping_json("hup-a", "hup-ga", b)}));
   auto err = ::testing::TempDir() + "hup.err";
   child serve(serve_args(path, "hup"), false, err);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 10; }));
@@ -193,7 +191,8 @@ TEST(lifecycle, sighup_reloads_the_config_file) {
                config_json(fn.url(), {mapping_json("hup-b", "hup-gb", b)}));
   kill(serve.pid, SIGHUP);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 20; }));
-  ASSERT_TRUE(eventually([&] { return all_committed(cluster, "hup-gb", "hup-b"); }));
+  ASSERT_TRUE(
+      eventually([&] { return all_committed(cluster, "hup-gb", "hup-b"); }));
   // hup-a is gone: its new records are not delivered.
   cluster.produce("hup-a", 0, 5, "after");
   cluster.produce("hup-b", 0, 5, "after");
@@ -208,7 +207,7 @@ TEST(lifecycle, sighup_reloads_the_config_file) {
   auto text = slurp(err);
   EXPECT_NE(text.find("1 mapping(s) added, 0 changed, 1 removed"),
             std::string::npos)
-    << text;
+      << text;
   EXPECT_NE(text.find("not reloaded"), std::string::npos) << text;
 }
 
@@ -239,7 +238,7 @@ TEST(lifecycle, a_consumer_that_cannot_be_built_backs_off_in_problem) {
   actors::registry_options ro;
   auto http = std::make_shared<transport::http_client>();
   ro.functions["fn"] = std::make_shared<transport::http_target>(
-    http, "http://127.0.0.1:1/", 5);
+      http, "http://127.0.0.1:1/", 5);
   ro.config_mappings.push_back(make_mapping("127.0.0.1:1", "nowhere"));
   ro.defaults.kafka["no.such.prop"] = "1";
   cli::actor_config acfg;
@@ -248,9 +247,9 @@ TEST(lifecycle, a_consumer_that_cannot_be_built_backs_off_in_problem) {
   std::string result;
   ASSERT_TRUE(eventually([&] {
     auto list = actors::call_registry(
-      sys, registry,
-      transport::api_request{"GET", "/2015-03-31/event-source-mappings/", {},
-                             ""});
+        sys, registry,
+        transport::api_request{
+            "GET", "/2015-03-31/event-source-mappings/", {}, ""});
     result = list.body;
     return list.body.find("PROBLEM") != std::string::npos;
   })) << result;

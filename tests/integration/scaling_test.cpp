@@ -21,23 +21,23 @@ namespace {
 struct slow_function {
   explicit slow_function(std::chrono::milliseconds delay,
                          std::function<int(size_t)> status = nullptr)
-    : fn([this, delay, status](size_t n, const invocation&) {
-        auto now = ++running;
-        auto seen = peak.load();
-        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-          // retry
-        }
-        std::this_thread::sleep_for(delay);
-        --running;
-        transport::function_reply r;
-        if (status)
-          r.status = status(n);
-        if (r.status != 200) {
-          std::lock_guard<std::mutex> guard{mtx};
-          failed.insert(n);
-        }
-        return r;
-      }) {
+      : fn([this, delay, status](size_t n, const invocation&) {
+          auto now = ++running;
+          auto seen = peak.load();
+          while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+            // retry
+          }
+          std::this_thread::sleep_for(delay);
+          --running;
+          transport::function_reply r;
+          if (status)
+            r.status = status(n);
+          if (r.status != 200) {
+            std::lock_guard<std::mutex> guard{mtx};
+            failed.insert(n);
+          }
+          return r;
+        }) {
     // nop
   }
   /// The calls that succeeded, in call order.
@@ -100,17 +100,17 @@ TEST(scaling, on_demand_adds_pollers_under_a_backlog_and_removes_them_after) {
   auto m = run.start(cfg, slow.fn.url(), quick_scaling);
   uint32_t most = 0;
   ASSERT_TRUE(eventually(
-    [&] {
-      most = std::max(most, run.status(m).pollers);
-      return most >= 3;
-    },
-    15s))
-    << "pollers stayed at " << most;
+      [&] {
+        most = std::max(most, run.status(m).pollers);
+        return most >= 3;
+      },
+      15s))
+      << "pollers stayed at " << most;
   ASSERT_TRUE(eventually([&] { return slow.fn.delivered() >= 8000; }, 90s));
   EXPECT_GT(slow.peak.load(), 5) << "never more than one poller's calls";
   // Drained: back to one poller after the cool-down.
   EXPECT_TRUE(eventually([&] { return run.status(m).pollers == 1; }, 30s))
-    << run.status(m).pollers;
+      << run.status(m).pollers;
   expect_all_delivered(cluster, slow, "od", 500);
 }
 
@@ -126,7 +126,7 @@ TEST(scaling, throttling_cuts_the_pollers) {
   auto before = run.status(m).pollers;
   throttle = true;
   EXPECT_TRUE(eventually([&] { return run.status(m).pollers < before; }, 10s))
-    << "pollers stayed at " << before << " while the function throttled";
+      << "pollers stayed at " << before << " while the function throttled";
   throttle = false;
   ASSERT_TRUE(eventually([&] { return slow.fn.delivered() >= 8000; }, 120s));
   expect_all_delivered(cluster, slow, "thr", 500);
@@ -145,18 +145,19 @@ TEST(scaling, provisioned_bounds_hold_from_the_start_and_update_live) {
   EXPECT_EQ(run.status(m).pollers, 2u) << "Min 2 from the first second";
   std::set<uint32_t> seen_counts;
   ASSERT_TRUE(eventually(
-    [&] {
-      seen_counts.insert(run.status(m).pollers);
-      return slow.fn.call_count() >= 20;
-    },
-    30s));
+      [&] {
+        seen_counts.insert(run.status(m).pollers);
+        return slow.fn.call_count() >= 20;
+      },
+      30s));
   EXPECT_EQ(seen_counts, std::set<uint32_t>{2}) << "Min = Max = 2 throughout";
   EXPECT_LE(slow.peak.load(), 10);
   // Max 100 on 16 partitions: at most 16; applied live.
-  auto wider = make_mapping(cluster.bootstrap(), "prov",
-                            mapping_extra("prov")
-                              + ",\"ProvisionedPollerConfig\":{"
-                                "\"MinimumPollers\":4,\"MaximumPollers\":100}");
+  auto wider
+      = make_mapping(cluster.bootstrap(), "prov",
+                     mapping_extra("prov")
+                         + ",\"ProvisionedPollerConfig\":{"
+                           "\"MinimumPollers\":4,\"MaximumPollers\":100}");
   wider.uuid = cfg.uuid;
   ASSERT_TRUE(run.reconfigure(m, wider, slow.fn.url()));
   EXPECT_TRUE(eventually([&] { return run.status(m).pollers >= 4; }, 5s));
@@ -177,22 +178,22 @@ TEST(scaling, a_shared_cap_is_split_between_mappings) {
     o.scaling_interval = 1000ms;
     o.capacity = pool;
   };
-  auto ma = run.start(make_mapping(cluster.bootstrap(), "cap-a",
-                                   mapping_extra("cap-a")),
-                      a.fn.url(), shared);
-  auto mb = run.start(make_mapping(cluster.bootstrap(), "cap-b",
-                                   mapping_extra("cap-b")),
-                      b.fn.url(), shared);
+  auto ma = run.start(
+      make_mapping(cluster.bootstrap(), "cap-a", mapping_extra("cap-a")),
+      a.fn.url(), shared);
+  auto mb = run.start(
+      make_mapping(cluster.bootstrap(), "cap-b", mapping_extra("cap-b")),
+      b.fn.url(), shared);
   uint32_t most = 0;
   bool both = false;
   ASSERT_TRUE(eventually(
-    [&] {
-      auto pa = run.status(ma).pollers, pb = run.status(mb).pollers;
-      most = std::max(most, pa + pb);
-      both = both || (pa >= 2 && pb >= 2);
-      return a.fn.delivered() + b.fn.delivered() >= 9600;
-    },
-    120s));
+      [&] {
+        auto pa = run.status(ma).pollers, pb = run.status(mb).pollers;
+        most = std::max(most, pa + pb);
+        both = both || (pa >= 2 && pb >= 2);
+        return a.fn.delivered() + b.fn.delivered() >= 9600;
+      },
+      120s));
   EXPECT_LE(most, 4u) << "the shared cap of 4 was exceeded";
   EXPECT_TRUE(both) << "the cap was not shared: one mapping kept it all";
   expect_all_delivered(cluster, a, "cap-a", 300);

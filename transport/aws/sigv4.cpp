@@ -89,8 +89,8 @@ std::string uri_decode(std::string_view s) {
                                   : -1;
   };
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()
-        && val(s[i + 1]) >= 0 && val(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && val(s[i + 1]) >= 0
+        && val(s[i + 2]) >= 0) {
       out += static_cast<char>(val(s[i + 1]) * 16 + val(s[i + 2]));
       i += 2;
     } else {

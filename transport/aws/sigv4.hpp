@@ -48,8 +48,7 @@ std::string canonical_request(const signable_request& req,
 /// (`date` is YYYYMMDD, `amz_date` the X-Amz-Date value).
 std::string signature(const std::string& secret, const std::string& amz_date,
                       const std::string& date, const std::string& region,
-                      const std::string& service,
-                      const std::string& canonical);
+                      const std::string& service, const std::string& canonical);
 
 /// The fields of an `Authorization: AWS4-HMAC-SHA256 ...` header.
 struct authorization {
