@@ -118,6 +118,20 @@ void set_state(entry& e, const char* state) {
   e.rt.state = state;
 }
 
+/// The Kafka security properties of `cfg` with its secrets read now.
+codecs::expected<transport::kafka_props> security(self_ptr self,
+                                                  const codecs::mapping_config& cfg) {
+  auto& opts = self->state.opts;
+  if (!cfg.echoed.count("SourceAccessConfigurations"))
+    return transport::kafka_props{};
+  if (!opts.secrets)
+    return codecs::error{codecs::errc::invalid_parameter,
+                         "SourceAccessConfigurations name secrets, and this"
+                         " kesm has no secret source; add \"secrets\" or"
+                         " \"secrets_dir\" to its config file"};
+  return transport::resolve_security(cfg, *opts.secrets);
+}
+
 void start(self_ptr self, entry& e) {
   auto& opts = self->state.opts;
   auto fn = opts.functions.find(function_key(e.cfg.function_name, opts));
@@ -128,7 +142,26 @@ void start(self_ptr self, entry& e) {
     return;
   }
   e.retry_at.reset();
+  // Secrets are read at every start, so a rotated one is picked up by the
+  // next start (after an authentication failure, the supervisor's restart).
+  auto sec = security(self, e.cfg);
+  if (!sec) {
+    e.rt.last_processing_result = "PROBLEM: " + sec.err().message;
+    e.retry_at = std::chrono::steady_clock::now() + e.retry_delay;
+    log(log_level::warning, "mapping " + e.cfg.uuid,
+        e.rt.last_processing_result + "; trying again in "
+          + std::to_string(e.retry_delay.count()) + " s");
+    e.retry_delay = std::min(e.retry_delay * 2, std::chrono::seconds(60));
+    return;
+  }
+  if (auto a = e.cfg.echoed.find("SourceAccessConfigurations");
+      a != e.cfg.echoed.end() && a->second.find("\"VPC_") != std::string::npos)
+    log(log_level::info, "mapping " + e.cfg.uuid,
+        "VPC_SUBNET / VPC_SECURITY_GROUP ignored: kesm connects from this"
+        " host's network");
   mapping_options mo = opts.defaults;
+  for (auto& [k, v] : *sec)
+    mo.kafka[k] = v;
   mo.config = e.cfg;
   mo.target = fn->second;
   e.sup = spawn_mapping(self->system(), std::move(mo));
@@ -215,6 +248,8 @@ api_reply create(self_ptr self, const api_request& req) {
     return *missing;
   if (auto full = group_full(self, *cfg, ""))
     return *full;
+  if (auto sec = security(self, *cfg); !sec)
+    return invalid(sec.err().message);
   if (group_taken(self, cfg->consumer_group_id, ""))
     return error_reply(409, "ResourceConflictException",
                        "An event source mapping with consumer group id "
@@ -265,6 +300,8 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
     return *missing;
   if (auto full = group_full(self, *cfg, e.cfg.uuid))
     return *full;
+  if (auto sec = security(self, *cfg); !sec)
+    return invalid(sec.err().message);
   if (auto ok = codecs::check_allowed_clusters(*cfg, st.opts.allowed_clusters);
       !ok)
     return from_codec_error(ok.err());
@@ -615,6 +652,8 @@ std::string reload(self_ptr self, registry_reload& next) {
   st.opts.functions = std::move(next.functions);
   st.opts.clusters = std::move(next.clusters);
   st.opts.allowed_clusters = std::move(next.allowed_clusters);
+  if (next.secrets)
+    st.opts.secrets = std::move(next.secrets);
   size_t added = 0, changed = 0, removed = 0;
   std::set<std::string> incoming;
   for (auto& cfg : next.config_mappings) {

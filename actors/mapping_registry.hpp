@@ -13,6 +13,7 @@
 #include "transport/api_server.hpp"
 #include "transport/function_target.hpp"
 #include "transport/mapping_store.hpp"
+#include "transport/secrets.hpp"
 
 namespace kesm::actors {
 
@@ -26,6 +27,9 @@ struct registry_options {
   codecs::arn_context arns;
   /// Mappings from the config file (marked `config`, never stored).
   std::vector<codecs::mapping_config> config_mappings;
+  /// Secrets for SourceAccessConfigurations; null: a mapping that names
+  /// one is refused.
+  std::shared_ptr<transport::secret_source> secrets;
   /// The durable store of API-created mappings; may be null (tests).
   std::shared_ptr<transport::mapping_store> store;
   /// Template for every mapping's runtime options (pollers, Kafka props).
@@ -38,6 +42,7 @@ struct registry_reload {
   codecs::cluster_map clusters;
   std::vector<std::string> allowed_clusters;
   std::vector<codecs::mapping_config> config_mappings;
+  std::shared_ptr<transport::secret_source> secrets;
 };
 
 /// Spawns the mapping registry on its own thread (its SQLite writes wait for

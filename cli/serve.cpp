@@ -16,10 +16,17 @@
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
+#include "transport/secrets.hpp"
 
 namespace kesm::cli {
 
 namespace {
+
+std::shared_ptr<transport::secret_source>
+make_secrets(const codecs::service_config& cfg) {
+  return std::make_shared<transport::config_secrets>(
+    cfg.secrets, cfg.secrets_dir, cfg.secrets_env);
+}
 
 /// Reads and checks the config file: JSON, mappings, Kafka properties.
 codecs::expected<codecs::service_config> load_config(const std::string& path) {
@@ -34,6 +41,14 @@ codecs::expected<codecs::service_config> load_config(const std::string& path) {
   if (auto ok = transport::check_consumer_props(cfg->kafka); !ok)
     return codecs::error{ok.err().code,
                          path + ": config: " + ok.err().message};
+  // Every secret a config mapping names must be there now, not at 3 a.m.
+  auto secrets = make_secrets(*cfg);
+  for (size_t i = 0; i < cfg->mappings.size(); ++i)
+    if (auto sec = transport::resolve_security(cfg->mappings[i], *secrets);
+        !sec)
+      return codecs::error{sec.err().code, path + ": config: mappings["
+                                             + std::to_string(i)
+                                             + "]: " + sec.err().message};
   return cfg;
 }
 
@@ -65,7 +80,8 @@ void reload_config(caf::actor_system& sys, const caf::actor& registry,
                    "SIGHUP: \"kafka\" properties changed; they apply after"
                    " a restart of kesm");
   actors::registry_reload next{make_functions(*cfg, http), cfg->clusters,
-                               cfg->allowed_clusters, cfg->mappings};
+                               cfg->allowed_clusters, cfg->mappings,
+                               make_secrets(*cfg)};
   caf::scoped_actor self{sys};
   self->request(registry, std::chrono::seconds(30), actors::reload_atom_v,
                 std::move(next))
@@ -119,6 +135,7 @@ int run_serve(const serve_options& opts) {
   ro.functions = make_functions(*cfg, http);
   ro.clusters = cfg->clusters;
   ro.allowed_clusters = cfg->allowed_clusters;
+  ro.secrets = make_secrets(*cfg);
   ro.arns = codecs::arn_context{opts.region, opts.account};
   ro.config_mappings = cfg->mappings;
   ro.store = std::make_shared<transport::mapping_store>(std::move(*store));

@@ -191,6 +191,27 @@ expected<service_config> parse_service_config(std::string_view json,
         }
         cfg.api_access_keys[std::string(id)] = value;
       }
+    } else if (key == "secrets") {
+      object map;
+      if (val.get_object().get(map))
+        return bad("\"secrets\" must be an object: secret ARN -> {...}"
+                   " (Lambda's secret shape)");
+      for (auto [arn, secret] : map) {
+        object fields;
+        if (secret.get_object().get(fields))
+          return bad("secrets." + std::string(arn)
+                     + " must be an object, e.g. {\"username\":...,"
+                       "\"password\":\"${KAFKA_PASSWORD}\"}");
+        cfg.secrets[std::string(arn)] = simdjson::minify(secret);
+      }
+    } else if (key == "secrets_dir") {
+      std::string_view dir;
+      if (val.get_string().get(dir) || dir.empty())
+        return bad("\"secrets_dir\" must be a directory path");
+      cfg.secrets_dir = std::string(dir);
+    } else if (key == "secrets_env") {
+      if (val.get_bool().get(cfg.secrets_env))
+        return bad("\"secrets_env\" must be true or false");
     } else if (key == "mappings") {
       if (val.get_array().get(mappings))
         return bad("\"mappings\" must be a list of CreateEventSourceMapping"
@@ -199,7 +220,7 @@ expected<service_config> parse_service_config(std::string_view json,
     } else {
       return bad("unknown top-level key \"" + std::string(key)
                  + "\" (known: functions, clusters, mappings, kafka, allowed_clusters,"
-                 " api_access_keys)");
+                 " api_access_keys, secrets, secrets_dir, secrets_env)");
     }
   }
   if (!has_mappings)

@@ -32,6 +32,11 @@ struct service_config {
   /// `api_access_keys`: access key id -> secret key for `--api-auth
   /// sigv4`; a value `${NAME}` is read from the environment.
   std::map<std::string, std::string> api_access_keys;
+  /// Secrets for SourceAccessConfigurations (transport::config_secrets):
+  /// `secrets` (ARN -> minified JSON object), `secrets_dir`, `secrets_env`.
+  std::map<std::string, std::string> secrets;
+  std::string secrets_dir;
+  bool secrets_env = false;
 };
 
 /// Checks every bootstrap server of `cfg` against `allowed` (see
