@@ -329,6 +329,78 @@ class PollerGroupTest(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class SecretsTest(unittest.TestCase):
+    """SourceAccessConfigurations with the config's secrets: checked at
+    create, used at connect, never printed."""
+
+    def test_secrets_are_checked_at_create_and_never_printed(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-secrets-")
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "sec:1"],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        password = "sup3r-s3cret-pw-4711"
+        good = "arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka-AbCdEf"
+        half = "arn:aws:secretsmanager:us-east-1:111122223333:secret:half-AbCdEf"
+        cfg = os.path.join(tmp, "kesm.json")
+        with open(cfg, "w") as f:
+            json.dump({"functions": {"fn": {"url": "http://127.0.0.1:9/"}},
+                       "secrets": {good: {"username": "alice",
+                                          "password": "${KESM_TEST_PW}"},
+                                   half: {"username": "alice"}}}, f)
+        env = dict(os.environ, KESM_TEST_PW=password)
+        kesm = Kesm(tmp, cfg, env=env)
+        try:
+            import boto3
+            c = boto3.client("lambda", endpoint_url=kesm.url,
+                             region_name="us-east-1", aws_access_key_id="x",
+                             aws_secret_access_key="x")
+            src = {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}
+
+            def create(uri, kind="SASL_SCRAM_512_AUTH"):
+                return c.create_event_source_mapping(
+                    FunctionName="fn", Topics=["sec"],
+                    StartingPosition="TRIM_HORIZON",
+                    SelfManagedEventSource=src,
+                    SourceAccessConfigurations=[{"Type": kind, "URI": uri}])
+
+            with self.assertRaises(
+                    c.exceptions.InvalidParameterValueException) as e:
+                create(good.replace("kafka", "nope"))
+            self.assertIn("nope", str(e.exception))
+            with self.assertRaises(
+                    c.exceptions.InvalidParameterValueException) as e:
+                create(half)
+            self.assertIn('"password"', str(e.exception))
+            m = create(good)
+            # SASL_SSL against the plaintext embedded broker: a visible
+            # problem, not a silent plaintext connection.
+            deadline = time.time() + 30
+            got = {}
+            while time.time() < deadline:
+                got = c.get_event_source_mapping(UUID=m["UUID"])
+                if got["LastProcessingResult"].startswith("PROBLEM"):
+                    break
+                time.sleep(0.3)
+            print("\n  LastProcessingResult:", got["LastProcessingResult"][:200])
+            self.assertTrue(got["LastProcessingResult"].startswith("PROBLEM"),
+                            got["LastProcessingResult"])
+            self.assertNotIn(password, json.dumps(got, default=str))
+            _, _, metrics = kesm.request("GET", "/metrics")
+            self.assertNotIn(password.encode(), metrics)
+            c.delete_event_source_mapping(UUID=m["UUID"])
+        finally:
+            self.assertEqual(kesm.stop(), 0)
+            broker.send_signal(signal.SIGTERM)
+            broker.wait(timeout=30)
+            broker.stdout.close()
+        with open(kesm.err_path) as f:
+            log = f.read()
+        self.assertNotIn(password, log)
+        self.assertIn("PROBLEM", log)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 class AuthAndHealthTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kesm-auth-")
