@@ -8,6 +8,7 @@
 #include "actors/atoms.hpp"
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_update.hpp"
+#include "transport/kafka.hpp"
 #include "transport/log.hpp"
 
 namespace kesm::actors {
@@ -129,7 +130,20 @@ codecs::expected<transport::kafka_props> security(self_ptr self,
                          "SourceAccessConfigurations name secrets, and this"
                          " kesm has no secret source; add \"secrets\" or"
                          " \"secrets_dir\" to its config file"};
-  return transport::resolve_security(cfg, *opts.secrets);
+  auto props = transport::resolve_security(cfg, *opts.secrets);
+  if (!props || props->empty())
+    return props;
+  // Built once without connecting: a certificate or key librdkafka cannot
+  // load is refused now, not at connect time.
+  auto all = opts.defaults.kafka;
+  for (auto& [k, v] : *props)
+    all[k] = v;
+  if (auto ok = transport::check_consumer_props(all); !ok)
+    return codecs::error{codecs::errc::invalid_parameter,
+                         "The secrets of SourceAccessConfigurations were"
+                         " refused: "
+                           + ok.err().message};
+  return props;
 }
 
 void start(self_ptr self, entry& e) {

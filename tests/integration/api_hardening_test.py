@@ -342,12 +342,16 @@ class SecretsTest(unittest.TestCase):
         password = "sup3r-s3cret-pw-4711"
         good = "arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka-AbCdEf"
         half = "arn:aws:secretsmanager:us-east-1:111122223333:secret:half-AbCdEf"
+        bad_cert = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cert-AbCdEf"
         cfg = os.path.join(tmp, "kesm.json")
         with open(cfg, "w") as f:
             json.dump({"functions": {"fn": {"url": "http://127.0.0.1:9/"}},
                        "secrets": {good: {"username": "alice",
                                           "password": "${KESM_TEST_PW}"},
-                                   half: {"username": "alice"}}}, f)
+                                   half: {"username": "alice"},
+                                   bad_cert: {"certificate": "not a PEM",
+                                              "privateKey": "nor this"}}},
+                      f)
         env = dict(os.environ, KESM_TEST_PW=password)
         kesm = Kesm(tmp, cfg, env=env)
         try:
@@ -372,6 +376,11 @@ class SecretsTest(unittest.TestCase):
                     c.exceptions.InvalidParameterValueException) as e:
                 create(half)
             self.assertIn('"password"', str(e.exception))
+            with self.assertRaises(
+                    c.exceptions.InvalidParameterValueException) as e:
+                create(bad_cert, "CLIENT_CERTIFICATE_TLS_AUTH")
+            self.assertIn("refused", str(e.exception))
+            self.assertNotIn("nor this", str(e.exception))
             m = create(good)
             # SASL_SSL against the plaintext embedded broker: a visible
             # problem, not a silent plaintext connection.
