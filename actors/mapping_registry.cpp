@@ -231,6 +231,19 @@ std::optional<api_reply> group_full(self_ptr self,
   return std::nullopt;
 }
 
+/// Stops `uuid`'s supervisor (its down message forgets it) or forgets it
+/// now when none runs.
+void delete_entry(self_ptr self, const std::string& uuid) {
+  auto& e = self->state.entries.at(uuid);
+  if (e.sup) {
+    e.deleting = true;
+    e.restart = false;
+    stop(e);
+  } else {
+    forget(self, std::string(uuid)); // a copy: erasing frees the key
+  }
+}
+
 bool group_taken(self_ptr self, const std::string& group,
                  const std::string& except) {
   for (auto& [uuid, e] : self->state.entries)
@@ -383,13 +396,7 @@ api_reply remove(self_ptr self, const std::string& uuid) {
   }
   set_state(e, "Deleting");
   auto reply = config_reply(self, e, 202);
-  if (e.sup) {
-    e.deleting = true;
-    e.restart = false;
-    stop(e);
-  } else {
-    forget(self, uuid);
-  }
+  delete_entry(self, uuid);
   return reply;
 }
 
@@ -701,16 +708,9 @@ std::string reload(self_ptr self, registry_reload& next) {
     if (e.source == "config" && !e.deleting && !incoming.count(uuid))
       gone.push_back(uuid);
   for (auto& uuid : gone) {
-    auto& e = st.entries.at(uuid);
-    set_state(e, "Deleting");
+    set_state(st.entries.at(uuid), "Deleting");
     ++removed;
-    if (e.sup) {
-      e.deleting = true;
-      e.restart = false;
-      stop(e);
-    } else {
-      forget(self, uuid);
-    }
+    delete_entry(self, uuid);
   }
   return std::to_string(added) + " mapping(s) added, "
          + std::to_string(changed) + " changed, " + std::to_string(removed)

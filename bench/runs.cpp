@@ -46,6 +46,16 @@ codecs::mapping_config bench_mapping(const std::string& bootstrap,
   return *codecs::parse_mapping(doc, {}, "", wall_ms());
 }
 
+/// Waits (60 s at most) until `m` owns all `partitions`.
+void wait_assigned(caf::actor_system& sys, const caf::actor& m,
+                   int partitions) {
+  auto deadline = now_seconds() + 60;
+  while (actors::query_status(sys, m).assigned.size()
+           < static_cast<size_t>(partitions)
+         && now_seconds() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
 } // namespace
 
 uint64_t loaded_bytes(const dataset& ds) {
@@ -158,11 +168,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   auto group = mo.config.consumer_group_id;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.
-  auto deadline = now_seconds() + 60;
-  while (actors::query_status(sys, m).assigned.size()
-           < static_cast<size_t>(ds.partitions)
-         && now_seconds() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  wait_assigned(sys, m, ds.partitions);
   reset_peak_rss();
   auto cpu0 = cpu_seconds();
   auto t0 = now_seconds();
@@ -223,11 +229,7 @@ scaling_result run_scaling(caf::actor_system& sys, const dataset& ds,
     },
     128);
   auto m = actors::spawn_mapping(sys, std::move(mo));
-  auto deadline = now_seconds() + 60;
-  while (actors::query_status(sys, m).assigned.size()
-           < static_cast<size_t>(ds.partitions)
-         && now_seconds() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  wait_assigned(sys, m, ds.partitions);
   double first = 0, last_rise = 0;
   actors::mapping_status st;
   auto t0 = now_seconds();
