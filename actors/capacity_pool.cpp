@@ -1,5 +1,6 @@
 #include "actors/capacity_pool.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace kesm::actors {
@@ -7,7 +8,9 @@ namespace kesm::actors {
 uint32_t capacity_pool::share(const std::string& uuid, const std::string& group,
                               codecs::capacity_demand d) {
   std::lock_guard<std::mutex> guard{mtx_};
-  claims_[uuid] = claim{group, d};
+  auto& mine_claim = claims_[uuid];
+  mine_claim.group = group;
+  mine_claim.demand = d;
   // Within each group first: its members' wants become their group grants.
   std::map<std::string, codecs::capacity_demand> effective;
   std::map<std::string, std::vector<std::string>> groups;
@@ -32,7 +35,18 @@ uint32_t capacity_pool::share(const std::string& uuid, const std::string& group,
       mine = all.size();
     all.push_back(c);
   }
-  return codecs::share_capacity(all, cap_)[mine];
+  auto fair = codecs::share_capacity(all, cap_)[mine];
+  auto grant = fair;
+  if (cap_ > 0) {
+    uint64_t others = 0;
+    for (auto& [id, c] : claims_)
+      if (id != uuid)
+        others += c.current;
+    uint32_t free = others < cap_ ? static_cast<uint32_t>(cap_ - others) : 0;
+    grant = std::max(std::min(fair, free), std::min(d.floor, fair));
+  }
+  mine_claim.current = grant;
+  return grant;
 }
 
 void capacity_pool::leave(const std::string& uuid) {

@@ -15,6 +15,10 @@ namespace kesm::actors {
 /// scaling evaluation and runs what it is granted: everyone gets what it
 /// wants when that fits, else minimums first, then by offset lag
 /// (`codecs::share_capacity`), within its group first, then process-wide.
+/// A mapping grows only into capacity the others do not run now, so the
+/// process total stays within the cap while shares shift (one evaluation
+/// period each); only minimums may exceed it, briefly, when a mapping
+/// starts while the others hold everything.
 ///
 /// Thread-safe (one mutex; called once per evaluation period per mapping,
 /// never on the hot path). Shared by `mapping_options::capacity`.
@@ -42,6 +46,8 @@ private:
   struct claim {
     std::string group;
     codecs::capacity_demand demand;
+    /// What it was granted last: what it runs until its next evaluation.
+    uint32_t current = 0;
   };
   std::mutex mtx_;
   uint32_t cap_;

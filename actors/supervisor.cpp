@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "actors/batcher.hpp"
+#include "actors/capacity_pool.hpp"
 #include "actors/handoff.hpp"
 #include "actors/invoker.hpp"
 #include "actors/supervisor_state.hpp"
@@ -45,6 +46,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   // provisioned minimum is there from the start, even idle).
   uint32_t floor = 1, ceiling = 1;
   codecs::scaling_range(st.scaling_bounds(), floor, ceiling);
+  if (st.opts.capacity) // counted from the start by the other mappings
+    floor = std::max<uint32_t>(
+      1, st.opts.capacity->share(cfg.uuid, cfg.poller_group,
+                                 codecs::capacity_demand{floor, floor, 0}));
   st.scaling.pollers = floor;
   st.status.pollers = floor;
   st.slots.assign(std::max<size_t>(1, st.opts.pollers), 0);
