@@ -2,6 +2,7 @@
 // signal, SIGHUP reloads, bad Kafka properties, consumer-group identity.
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include <sys/stat.h>
@@ -82,6 +83,7 @@ TEST(lifecycle, stop_with_a_hanging_call_ends_within_the_grace) {
   auto took = seconds_since(t0);
   EXPECT_LT(took, 2 + 5) << "stop took " << took << " s";
   EXPECT_GE(took, 1.5) << "the grace was not waited for";
+  std::cout << "stop took " << took << " s with a 2 s grace\n";
   // The abandoned call's records were not committed: nothing was.
   for (auto& p : cluster.offsets("hang-g", "hang"))
     EXPECT_LE(p.committed, 0) << "committed records of an abandoned call";
