@@ -271,21 +271,23 @@ void supervisor_state::store(const batch& b) {
 }
 
 void supervisor_state::abandon_pollers() {
-  if (!abandoned.empty() || batchers.empty())
+  if (pollers_abandoned)
     return;
+  pollers_abandoned = true;
   log(log_level::warning, "mapping " + status.uuid,
       "in-flight batches did not finish within the shutdown grace of "
         + std::to_string(opts.shutdown_grace.count())
         + " ms; abandoning them (their records are not committed and will"
           " be delivered again)");
-  auto kill = [&](std::vector<caf::actor>& actors) {
+  // The handles stay: an outcome still in the mailbox, or the revoke the
+  // close serves, may address them (a message to a dead actor is dropped).
+  auto kill = [&](const std::vector<caf::actor>& actors) {
     for (auto& a : actors) {
       self->unlink_from(a);
       self->monitor(a);
       abandoned.push_back(a.address());
       self->send_exit(a, caf::exit_reason::kill);
     }
-    actors.clear();
   };
   kill(batchers);
   kill(invokers);

@@ -108,6 +108,7 @@ struct supervisor_state {
   /// Batchers and invokers killed at the end of the shutdown grace, not
   /// yet down (their state holds the abandoned batches).
   std::vector<caf::actor_addr> abandoned;
+  bool pollers_abandoned = false;
 
   // Scaling (supervisor_scaling.cpp).
   codecs::scaling_memory scaling;

@@ -263,3 +263,37 @@ TEST(lifecycle, a_consumer_that_cannot_be_built_backs_off_in_problem) {
   actors::stop_mappings(sys, {registry});
   transport::set_log_tap(nullptr);
 }
+
+TEST(lifecycle, an_abandoned_stop_commits_what_finished_and_nothing_else) {
+  test_cluster cluster;
+  cluster.create_topic("part", 2);
+  cluster.produce("part", 0, 10);
+  std::atomic<bool> release{false};
+  // Calls holding partition 0 hang; the others answer at once.
+  scripted_function fn([&](size_t, const invocation& inv) {
+    for (auto& r : inv.records)
+      if (r.partition == 0)
+        while (!release.load())
+          std::this_thread::sleep_for(20ms);
+    return transport::function_reply{};
+  });
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "part",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"MaximumBatchingWindowInSeconds\":0,"
+                          "\"SelfManagedKafkaEventSourceConfig\":"
+                          "{\"ConsumerGroupId\":\"part-g\"}");
+  auto m = run.start(cfg, fn.url(),
+                     [](actors::mapping_options& o) { o.shutdown_grace = 1s; });
+  ASSERT_TRUE(eventually([&] { return fn.call_count() >= 1; }));
+  cluster.produce("part", 1, 10); // cut while partition 0 is in flight
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 10; }));
+  run.stop(m);
+  release = true;
+  for (auto& p : cluster.offsets("part-g", "part")) {
+    if (p.partition == 0)
+      EXPECT_LE(p.committed, 0) << "the abandoned call's records committed";
+    else
+      EXPECT_EQ(p.committed, 10) << "finished records not committed";
+  }
+}
