@@ -62,11 +62,8 @@ struct registry_state {
 using self_ptr = caf::stateful_actor<registry_state>*;
 
 api_reply error_reply(int status, const char* type, const std::string& msg) {
-  std::string body = "{\"Type\":\"User\",\"message\":";
   // Messages quote what the caller sent: a short prefix, valid UTF-8.
-  codecs::event_writer::append_json_string(body, codecs::safe_text(msg));
-  body += '}';
-  return api_reply{status, body, type};
+  return api_reply{status, codecs::error_body("User", msg), type};
 }
 
 api_reply invalid(const std::string& msg) {
@@ -119,6 +116,20 @@ void set_state(entry& e, const char* state) {
   e.rt.state = state;
 }
 
+/// `e` cannot run now (`why`: a PROBLEM text): it starts again later,
+/// waiting longer each time (1 s doubling to 60 s), so a mapping that
+/// cannot run costs a few lines a minute, not a loop.
+void retry_later(entry& e, std::string why) {
+  if (why.rfind("PROBLEM: ", 0) != 0)
+    why = "PROBLEM: " + why;
+  e.rt.last_processing_result = why;
+  e.retry_at = std::chrono::steady_clock::now() + e.retry_delay;
+  log(log_level::warning, "mapping " + e.cfg.uuid,
+      why + "; starting again in " + std::to_string(e.retry_delay.count())
+        + " s");
+  e.retry_delay = std::min(e.retry_delay * 2, std::chrono::seconds(60));
+}
+
 /// The Kafka security properties of `cfg` with its secrets read now.
 codecs::expected<transport::kafka_props> security(self_ptr self,
                                                   const codecs::mapping_config& cfg) {
@@ -130,20 +141,7 @@ codecs::expected<transport::kafka_props> security(self_ptr self,
                          "SourceAccessConfigurations name secrets, and this"
                          " kesm has no secret source; add \"secrets\" or"
                          " \"secrets_dir\" to its config file"};
-  auto props = transport::resolve_security(cfg, *opts.secrets);
-  if (!props || props->empty())
-    return props;
-  // Built once without connecting: a certificate or key librdkafka cannot
-  // load is refused now, not at connect time.
-  auto all = opts.defaults.kafka;
-  for (auto& [k, v] : *props)
-    all[k] = v;
-  if (auto ok = transport::check_consumer_props(all); !ok)
-    return codecs::error{codecs::errc::invalid_parameter,
-                         "The secrets of SourceAccessConfigurations were"
-                         " refused: "
-                           + ok.err().message};
-  return props;
+  return transport::resolve_security(cfg, *opts.secrets, opts.defaults.kafka);
 }
 
 void start(self_ptr self, entry& e) {
@@ -160,12 +158,7 @@ void start(self_ptr self, entry& e) {
   // next start (after an authentication failure, the supervisor's restart).
   auto sec = security(self, e.cfg);
   if (!sec) {
-    e.rt.last_processing_result = "PROBLEM: " + sec.err().message;
-    e.retry_at = std::chrono::steady_clock::now() + e.retry_delay;
-    log(log_level::warning, "mapping " + e.cfg.uuid,
-        e.rt.last_processing_result + "; trying again in "
-          + std::to_string(e.retry_delay.count()) + " s");
-    e.retry_delay = std::min(e.retry_delay * 2, std::chrono::seconds(60));
+    retry_later(e, sec.err().message);
     return;
   }
   if (auto a = e.cfg.echoed.find("SourceAccessConfigurations");
@@ -588,19 +581,11 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       start(self, e);
     } else if (e.cfg.enabled
                && dm.reason != caf::exit_reason::user_shutdown) {
-      // It failed: start again later, waiting longer each time, so a
-      // mapping that cannot run costs a few lines a minute, not a loop.
+      // It failed (the supervisor's last PROBLEM is the exit's context).
       std::string why = to_string(dm.reason);
       if (dm.reason.context().match_element<std::string>(0))
         why = dm.reason.context().get_as<std::string>(0);
-      if (why.rfind("PROBLEM: ", 0) != 0)
-        why = "PROBLEM: " + why;
-      e.rt.last_processing_result = why;
-      e.retry_at = std::chrono::steady_clock::now() + e.retry_delay;
-      log(log_level::warning, "mapping " + uuid,
-          why + "; starting again in " + std::to_string(e.retry_delay.count())
-            + " s");
-      e.retry_delay = std::min(e.retry_delay * 2, std::chrono::seconds(60));
+      retry_later(e, std::move(why));
     } else {
       set_state(e, "Disabled");
     }

@@ -327,9 +327,7 @@ void supervisor_state::finish_stop() {
       std::min<int64_t>(opts.shutdown_grace.count(), 5000)));
   // Abandoned batches' records stay uncommitted: stored offsets only
   // cover finished work. Their messages are released before the close.
-  piece_owner.clear();
-  dead_letters.clear();
-  tracked_batches.clear();
+  release_batches();
   // Stored offsets go with the close (enable.auto.commit); an explicit
   // asynchronous commit first, so a slow close still sends them.
   rd_kafka_commit(rk.get(), nullptr, 1);

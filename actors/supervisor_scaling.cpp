@@ -108,7 +108,7 @@ void supervisor_state::maybe_scale() {
   auto bounds = scaling_bounds();
   uint32_t floor = 1, ceiling = 1;
   codecs::scaling_range(bounds, floor, ceiling);
-  auto wanted = bounds.max_pollers > 0 ? bounds.max_pollers : 0;
+  auto wanted = bounds.max_pollers;
   if (wanted > ceiling && ceiling != logged_cap && bounds.partitions > 0) {
     logged_cap = ceiling;
     log(log_level::info, "mapping " + status.uuid,

@@ -142,9 +142,7 @@ struct supervisor_state {
     // What holds librdkafka messages goes before the client; the client
     // is destroyed on a thread of its own (it waits for the broker), with
     // the signals its queues may still call.
-    piece_owner.clear();
-    dead_letters.clear();
-    tracked_batches.clear();
+    release_batches();
     consumer_queue.reset();
     auto keep = std::make_shared<std::vector<std::unique_ptr<wake_signal>>>(
       std::move(signals));
@@ -213,6 +211,13 @@ struct supervisor_state {
   /// seconds for the broker.
   void close_consumer();
   void finish_stop();
+  /// Drops the failed batches and dead letters (and so their librdkafka
+  /// messages); their records stay uncommitted.
+  void release_batches() {
+    piece_owner.clear();
+    dead_letters.clear();
+    tracked_batches.clear();
+  }
 
   codecs::scaling_bounds scaling_bounds() const;
   /// Shares `pollers x max_concurrency` slots out among the pairs and

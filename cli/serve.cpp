@@ -44,19 +44,12 @@ codecs::expected<codecs::service_config> load_config(const std::string& path) {
   // Every secret a config mapping names must be there now, not at 3 a.m.
   auto secrets = make_secrets(*cfg);
   for (size_t i = 0; i < cfg->mappings.size(); ++i) {
-    auto where = path + ": config: mappings[" + std::to_string(i) + "]: ";
-    auto sec = transport::resolve_security(cfg->mappings[i], *secrets);
+    auto sec = transport::resolve_security(cfg->mappings[i], *secrets,
+                                           cfg->kafka);
     if (!sec)
-      return codecs::error{sec.err().code, where + sec.err().message};
-    if (sec->empty())
-      continue;
-    auto all = cfg->kafka;
-    for (auto& [k, v] : *sec)
-      all[k] = v;
-    if (auto ok = transport::check_consumer_props(all); !ok)
-      return codecs::error{ok.err().code,
-                           where + "its secrets were refused: "
-                             + ok.err().message};
+      return codecs::error{sec.err().code, path + ": config: mappings["
+                                             + std::to_string(i)
+                                             + "]: " + sec.err().message};
   }
   return cfg;
 }

@@ -67,6 +67,15 @@ std::string safe_text(std::string_view s, size_t max) {
   return out;
 }
 
+std::string error_body(std::string_view kind, std::string_view message) {
+  std::string body = "{\"Type\":";
+  event_writer::append_json_string(body, kind);
+  body += ",\"message\":";
+  event_writer::append_json_string(body, safe_text(message));
+  body += '}';
+  return body;
+}
+
 std::string mapping_arn(const std::string& uuid, const arn_context& ctx) {
   return "arn:aws:lambda:" + ctx.region + ":" + ctx.account
          + ":event-source-mapping:" + uuid;

@@ -36,6 +36,10 @@ std::string function_arn(const std::string& name, const arn_context& ctx);
 /// caller sent.
 std::string safe_text(std::string_view s, size_t max = 1024);
 
+/// Lambda's error body `{"Type":<kind>,"message":<message>}` (kind `User`
+/// or `Service`), the message passed through `safe_text`.
+std::string error_body(std::string_view kind, std::string_view message);
+
 std::string mapping_arn(const std::string& uuid, const arn_context& ctx);
 
 /// The mapping as Lambda's `EventSourceMappingConfiguration` JSON (what

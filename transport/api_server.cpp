@@ -41,21 +41,6 @@ bool wait_for(int sock, short events, int timeout_ms) {
   return rc > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
 }
 
-std::string peer_ip(int sock) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    if (addr.ss_family == AF_INET)
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, buf,
-                sizeof(buf));
-    else if (addr.ss_family == AF_INET6)
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr,
-                buf, sizeof(buf));
-  }
-  return buf;
-}
-
 void ip_and_port(int sock, bool peer, std::string& ip, int& port) {
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
@@ -76,6 +61,13 @@ void ip_and_port(int sock, bool peer, std::string& ip, int& port) {
     port = ntohs(a->sin6_port);
   }
   ip = buf;
+}
+
+std::string peer_ip(int sock) {
+  std::string ip;
+  int port = 0;
+  ip_and_port(sock, true, ip, port);
+  return ip;
 }
 
 /// A socket whose reads all end by one deadline: a client sending a
@@ -228,10 +220,7 @@ private:
 void set_error(httplib::Response& res, int status, const char* type,
                const std::string& message) {
   res.status = status;
-  std::string body = status >= 500 ? "{\"Type\":\"Service\",\"message\":"
-                                   : "{\"Type\":\"User\",\"message\":";
-  codecs::event_writer::append_json_string(body, codecs::safe_text(message));
-  body += '}';
+  auto body = codecs::error_body(status >= 500 ? "Service" : "User", message);
   if (!res.has_header("x-amzn-ErrorType"))
     res.set_header("x-amzn-ErrorType", type);
   res.set_content(body, "application/json");

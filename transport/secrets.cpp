@@ -73,7 +73,8 @@ codecs::expected<std::string> expand(const std::string& arn,
 
 codecs::expected<std::map<std::string, std::string>>
 resolve_security(const codecs::mapping_config& cfg,
-                 const secret_source& source) {
+                 const secret_source& source,
+                 const std::map<std::string, std::string>& base) {
   auto it = cfg.echoed.find("SourceAccessConfigurations");
   if (it == cfg.echoed.end())
     return std::map<std::string, std::string>{};
@@ -83,8 +84,17 @@ resolve_security(const codecs::mapping_config& cfg,
   if (auto ok = codecs::check_access(*entries, !cfg.event_source_arn.empty());
       !ok)
     return ok.err();
-  return codecs::security_props(
+  auto props = codecs::security_props(
     *entries, [&](const std::string& arn) { return source.get(arn); });
+  if (!props || props->empty())
+    return props;
+  auto all = base;
+  for (auto& [k, v] : *props)
+    all[k] = v;
+  if (auto ok = check_consumer_props(all); !ok)
+    return bad("The secrets of SourceAccessConfigurations were refused: "
+               + ok.err().message);
+  return props;
 }
 
 std::string secret_name(const std::string& arn) {

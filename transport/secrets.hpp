@@ -6,6 +6,7 @@
 
 #include "codecs/expected.hpp"
 #include "codecs/mapping_config.hpp"
+#include "transport/kafka.hpp"
 
 namespace kesm::transport {
 
@@ -48,9 +49,15 @@ private:
 /// with its secrets read from `source` now (codecs::security_props); an
 /// empty map when it has none. The error names the secret and the missing
 /// key, never a value.
+///
+/// The result is also built into a librdkafka consumer together with
+/// `base` (the process's `kafka` properties), without connecting: a
+/// certificate or key librdkafka cannot load is refused now, not at connect
+/// time.
 codecs::expected<std::map<std::string, std::string>>
 resolve_security(const codecs::mapping_config& cfg,
-                 const secret_source& source);
+                 const secret_source& source,
+                 const std::map<std::string, std::string>& base);
 
 /// The secret name of a Secrets Manager ARN (after `:secret:`), or the
 /// text itself when it is no such ARN.

@@ -65,11 +65,11 @@ TEST(secrets, resolve_security_reads_the_mappings_access_configurations) {
   cfg.echoed["SourceAccessConfigurations"]
     = R"([{"Type":"SASL_SCRAM_512_AUTH","URI":")" + arn + R"("}])";
   config_secrets src({{arn, R"({"username":"u","password":"p"})"}}, "", false);
-  auto p = resolve_security(cfg, src);
+  auto p = resolve_security(cfg, src, {});
   ASSERT_TRUE(p) << p.err().message;
   EXPECT_EQ(p->at("sasl.mechanism"), "SCRAM-SHA-512");
   config_secrets empty({}, "", false);
-  auto missing = resolve_security(cfg, empty);
+  auto missing = resolve_security(cfg, empty, {});
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.err().message.find(arn), std::string::npos);
 }
