@@ -583,8 +583,12 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
                && dm.reason != caf::exit_reason::user_shutdown) {
       // It failed (the supervisor's last PROBLEM is the exit's context).
       std::string why = to_string(dm.reason);
-      if (dm.reason.context().match_element<std::string>(0))
-        why = dm.reason.context().get_as<std::string>(0);
+      auto& ctx = dm.reason.context();
+      if (ctx.match_element<std::string>(0))
+        why = ctx.get_as<std::string>(0);
+      // The cluster refused the consumer: Lambda's reason, until it runs.
+      if (ctx.size() > 1 && ctx.match_element<std::string>(1))
+        e.rt.state_transition_reason = ctx.get_as<std::string>(1);
       retry_later(e, std::move(why));
     } else {
       set_state(e, "Disabled");
@@ -745,6 +749,10 @@ caf::behavior registry(self_ptr self, registry_options opts) {
               e.rt.last_processing_result = s.last_processing_result;
               if (s.last_processing_result == "OK")
                 e.retry_delay = std::chrono::seconds(1);
+              if (!s.assigned.empty()
+                  && e.rt.state_transition_reason.rfind("EVENT_SOURCE_", 0)
+                       == 0)
+                e.rt.state_transition_reason = "USER_INITIATED";
               if (s.state == "Enabled" && !e.restart && !e.updating
                   && e.cfg.enabled)
                 set_state(e, "Enabled");

@@ -36,9 +36,63 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
+namespace {
+
+/// Lambda's StateTransitionReason when `code` means the cluster refused
+/// this consumer, else null.
+const char* access_failure(rd_kafka_resp_err_t code,
+                           std::string_view reason) {
+  switch (code) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION: // SASL refused
+    case RD_KAFKA_RESP_ERR__SSL:            // handshake: CA, expiry, protocol
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return "EVENT_SOURCE_AUTHN_ERROR";
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+      return "EVENT_SOURCE_AUTHZ_ERROR";
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+      // TLS 1.3: the broker refuses a client certificate after the
+      // client's side of the handshake, as an alert on the first read.
+      if (reason.find("SSL") != std::string_view::npos
+          && reason.find("alert") != std::string_view::npos)
+        return "EVENT_SOURCE_AUTHN_ERROR";
+      return nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+} // namespace
+
+void supervisor_state::fail_access(std::string reason, const char* transition) {
+  transport::count(counters.polling_errors);
+  if (stopping || access_failed)
+    return;
+  access_failed = true;
+  bool authz = std::string_view(transition) == "EVENT_SOURCE_AUTHZ_ERROR";
+  set_result(std::string(authz ? "PROBLEM: Authorization error: "
+                               : "PROBLEM: Authentication error: ")
+             + reason
+             + (authz ? "; grant this principal access to the topic and group"
+                      : "; check the secret in SourceAccessConfigurations and"
+                        " the cluster's CA"));
+  // Stop, and let the registry start the mapping again with backoff: each
+  // start reads the secrets anew, so a fixed or rotated secret is used.
+  self->send_exit(self, caf::make_error(caf::sec::runtime_error,
+                                        status.last_processing_result,
+                                        std::string(transition)));
+}
+
 void on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* st = static_cast<supervisor_state*>(opaque);
   auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (auto* transition = access_failure(code, reason)) {
+    st->fail_access(reason, transition);
+    return;
+  }
+  if (st->access_failed)
+    return; // stopping; keep the refusal as the result
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
       || code == RD_KAFKA_RESP_ERR__TRANSPORT
       || code == RD_KAFKA_RESP_ERR__RESOLVE
@@ -217,7 +271,9 @@ void supervisor_state::poll_consumer() {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       transport::count(counters.polling_errors);
       auto text = std::string(rd_kafka_message_errstr(m.get()));
-      if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+      if (auto* transition = access_failure(m->err, text))
+        fail_access(text, transition);
+      else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
           || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
         set_result("PROBLEM: Topic not found: " + topic());
       else

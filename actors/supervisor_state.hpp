@@ -103,6 +103,8 @@ struct supervisor_state {
   std::map<int32_t, int64_t> skip_before;
   std::mt19937_64 rng{std::random_device{}()};
   bool stopping = false;
+  /// fail_access has asked for a stop.
+  bool access_failed = false;
   bool closed = false;
   size_t drains_pending = 0;
   /// Batchers and invokers killed at the end of the shutdown grace, not
@@ -159,6 +161,12 @@ struct supervisor_state {
                              : "State " + status.state + " -> " + next);
     status.state = next;
   }
+
+  /// The cluster refused this consumer (authentication, TLS trust or
+  /// authorization): PROBLEM with the broker's `reason`, and a stop whose
+  /// exit error carries the result and Lambda's StateTransitionReason
+  /// (`transition`) for the registry, which starts the mapping again.
+  void fail_access(std::string reason, const char* transition);
 
   void set_result(std::string result) {
     if (status.last_processing_result == result)

@@ -10,6 +10,12 @@ struct dev_broker_options {
   int brokers = 1;
   /// `name:partitions` entries.
   std::vector<std::string> topics;
+  /// TLS with a throwaway CA in front of the brokers.
+  bool tls = false;
+  /// `mechanism:user:password` entries: SASL required.
+  std::vector<std::string> sasl;
+  /// Client certificates required (implies TLS).
+  bool client_certs = false;
 };
 
 /// `kesm serve`: options.
@@ -51,6 +57,8 @@ struct produce_options {
   int count = 1;
   int partition = -1;
   std::string value = "record";
+  /// `name=value` librdkafka properties (security settings, say).
+  std::vector<std::string> properties;
 };
 
 int run_dev_broker(const dev_broker_options& opts);

@@ -26,6 +26,16 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1, 9));
   dev->add_option("--topic", broker.topics,
                   "Topic to create, as name:partitions (repeatable)");
+  dev->add_flag("--tls", broker.tls,
+                "Serve TLS with a throwaway CA; its certificate's path is the"
+                " second line of stdout");
+  dev->add_option("--sasl", broker.sasl,
+                  "Require SASL: mechanism:user:password, mechanism one of"
+                  " plain, scram-sha-256, scram-sha-512 (repeatable)");
+  dev->add_flag("--client-certs", broker.client_certs,
+                "Require a client certificate signed by the throwaway CA"
+                " (implies --tls; writes client.pem and client-key.pem"
+                " beside the CA)");
 
   kesm::cli::serve_options serve;
   auto* srv = app.add_subcommand(
@@ -87,6 +97,9 @@ int main(int argc, char** argv) {
   pro->add_option("--bootstrap", prod.bootstrap, "Bootstrap servers")
     ->required();
   pro->add_option("--topic", prod.topic, "Topic")->required();
+  pro->add_option("-X,--property", prod.properties,
+                  "librdkafka property name=value, e.g."
+                  " security.protocol=SASL_SSL (repeatable)");
   pro->add_option("--count", prod.count, "Number of records")
     ->check(CLI::Range(1, 100000000))
     ->capture_default_str();
