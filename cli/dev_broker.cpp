@@ -203,8 +203,8 @@ int run_produce(const produce_options& opts) {
     }
   }
   if (auto ok = prod->flush(30000); !ok) {
-    std::cerr << "kesm produce: " << ok.err().message
-              << "; is the broker at " << opts.bootstrap << " up?\n";
+    std::cerr << "kesm produce: " << ok.err().message << "; is the broker at "
+              << opts.bootstrap << " up?\n";
     return 1;
   }
   std::cout << opts.count << " records produced to " << opts.topic << "\n";

@@ -14,6 +14,8 @@ const std::map<std::string, std::string> vault{
   {"arn:s:no-pass", R"({"username":"alice"})"},
   {"arn:s:no-key", R"({"certificate":"CERT"})"},
   {"arn:s:not-json", "hunter2"},
+  {"arn:s:empty-user", R"({"username":"","password":"pw-1"})"},
+  {"arn:s:list", R"(["alice","pw-1"])"},
 };
 
 expected<std::string> lookup(const std::string& arn) {
@@ -93,7 +95,14 @@ TEST(access_config, missing_secrets_and_keys_are_named_never_valued) {
                      "\"privateKey\""},
                  row{"SERVER_ROOT_CA_CERTIFICATE", "arn:s:scram",
                      "\"certificate\""},
-                 row{"SASL_SCRAM_256_AUTH", "arn:s:not-json", "not a JSON"}}) {
+                 row{"SASL_SCRAM_256_AUTH", "arn:s:not-json", "not a JSON"},
+                 row{"SASL_SCRAM_256_AUTH", "arn:s:empty-user", "\"username\""},
+                 row{"BASIC_AUTH", "arn:s:list", "not a JSON object"},
+                 row{"CLIENT_CERTIFICATE_TLS_AUTH", "arn:s:scram",
+                     "\"certificate\""},
+                 row{"CLIENT_CERTIFICATE_TLS_AUTH", "arn:s:gone", "arn:s:gone"},
+                 row{"SERVER_ROOT_CA_CERTIFICATE", "arn:s:gone",
+                     "arn:s:gone"}}) {
     auto p = props({{r.type, r.uri}});
     ASSERT_FALSE(p) << r.type << " " << r.uri;
     EXPECT_NE(p.err().message.find(r.names), std::string::npos)

@@ -30,6 +30,29 @@ TEST(cli, dev_broker_prints_its_bootstrap_first_and_serves) {
   EXPECT_EQ(broker.stop(SIGTERM), 0);
 }
 
+TEST(cli, dev_broker_serves_tls_and_sasl_with_its_ca_on_line_two) {
+  child broker({"dev-broker", "--topic", "sec:1", "--tls", "--sasl",
+                "scram-sha-512:alice:s3cret"});
+  auto bootstrap = broker.line();
+  auto ca = broker.line();
+  ASSERT_EQ(bootstrap.rfind("127.0.0.1:", 0), 0u) << bootstrap;
+  ASSERT_NE(slurp(ca).find("BEGIN CERTIFICATE"), std::string::npos) << ca;
+  auto produce = [&](const std::string& password) {
+    child p({"produce", "--bootstrap", bootstrap, "--topic", "sec", "--count",
+             "3", "-X", "security.protocol=SASL_SSL", "-X",
+             "ssl.ca.location=" + ca, "-X", "sasl.mechanism=SCRAM-SHA-512",
+             "-X", "sasl.username=alice", "-X", "sasl.password=" + password,
+             "-X", "message.timeout.ms=3000"});
+    return p.wait();
+  };
+  EXPECT_EQ(produce("s3cret"), 0);
+  EXPECT_NE(produce("wrong"), 0);
+  EXPECT_EQ(broker.stop(SIGTERM), 0);
+  EXPECT_TRUE(slurp(ca).empty()) << "the throwaway CA outlived the broker";
+  child bad({"dev-broker", "--sasl", "md5:alice"});
+  EXPECT_EQ(bad.wait(), 2);
+}
+
 TEST(cli, serve_rejects_a_bad_config_with_one_line) {
   auto path = write_config("bad.json", R"({"functions":{},"mappings":[{}]})");
   child serve(serve_args(path, "bad"), false);

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string arn_prefix
-  = "arn:aws:secretsmanager:us-east-1:111122223333:secret:";
+    = "arn:aws:secretsmanager:us-east-1:111122223333:secret:";
 
 std::string dir() {
   return ::testing::TempDir();
@@ -80,13 +80,14 @@ std::string mapping(const std::string& topic, const std::string& bootstrap,
 
 std::string config(const std::string& url, const std::string& secrets,
                    const std::vector<std::string>& mappings,
-                   const std::string& kafka = R"({"session.timeout.ms":6000})") {
+                   const std::string& kafka
+                   = R"({"session.timeout.ms":6000})") {
   std::string list;
   for (auto& m : mappings)
     list += (list.empty() ? "" : ",") + m;
   return R"({"kafka":)" + kafka + R"(,"secrets":{)" + secrets
-         + R"(},"functions":{"fn":{"url":")" + url
-         + R"("}},"mappings":[)" + list + "]}";
+         + R"(},"functions":{"fn":{"url":")" + url + R"("}},"mappings":[)"
+         + list + "]}";
 }
 
 std::string secret(const std::string& name, const std::string& json) {
@@ -107,8 +108,7 @@ std::string get(int port, const std::string& path) {
 }
 
 /// topic -> (LastProcessingResult, StateTransitionReason).
-std::map<std::string, std::pair<std::string, std::string>>
-states(int port) {
+std::map<std::string, std::pair<std::string, std::string>> states(int port) {
   std::map<std::string, std::pair<std::string, std::string>> out;
   auto body = get(port, "/2015-03-31/event-source-mappings/");
   simdjson::dom::parser parser;
@@ -137,26 +137,36 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
   put("auth-alice.pw", "alice-pw-512\n");
   ::setenv("KESM_TEST_BOB_PW", "bob-pw-256", 1);
   auto secrets
-    = secret("alice", R"({"username":"alice","password":"file:)" + dir()
-                        + R"(auth-alice.pw"})")
-      + "," + secret("bob", R"({"username":"bob","password":"${KESM_TEST_BOB_PW}"})")
-      + "," + secret("carol", R"({"username":"carol","password":"carol-pw-plain"})")
-      + "," + secret("ca", R"({"certificate":"file:)" + dir() + R"(auth-ca.pem"})")
-      + "," + secret("client", R"({"certificate":"file:)" + dir()
-                                 + R"(auth-client.pem","privateKey":"file:)"
-                                 + dir() + R"(auth-client-key.pem",)"
-                                   R"("privateKeyPassword":")"
-                                 + key_password + "\"}");
+      = secret("alice", R"({"username":"alice","password":"file:)" + dir()
+                            + R"(auth-alice.pw"})")
+        + ","
+        + secret("bob",
+                 R"({"username":"bob","password":"${KESM_TEST_BOB_PW}"})")
+        + ","
+        + secret("carol", R"({"username":"carol","password":"carol-pw-plain"})")
+        + ","
+        + secret("ca", R"({"certificate":"file:)" + dir() + R"(auth-ca.pem"})")
+        + ","
+        + secret("client", R"({"certificate":"file:)" + dir()
+                               + R"(auth-client.pem","privateKey":"file:)"
+                               + dir()
+                               + R"(auth-client-key.pem",)"
+                                 R"("privateKeyPassword":")"
+                               + key_password + "\"}");
   const std::vector<std::pair<std::string, std::vector<grant>>> cases = {
-    {"scram512", {{"SASL_SCRAM_512_AUTH", "alice"},
-                  {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
-    {"scram256", {{"SASL_SCRAM_256_AUTH", "bob"},
-                  {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
-    {"plain", {{"BASIC_AUTH", "carol"}, {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
-    {"mtls", {{"CLIENT_CERTIFICATE_TLS_AUTH", "client"},
-              {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
-    {"tlsonly", {{"SERVER_ROOT_CA_CERTIFICATE", "ca"},
-                 {"VPC_SUBNET", "subnet:subnet-1"}}},
+      {"scram512",
+       {{"SASL_SCRAM_512_AUTH", "alice"},
+        {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
+      {"scram256",
+       {{"SASL_SCRAM_256_AUTH", "bob"}, {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
+      {"plain",
+       {{"BASIC_AUTH", "carol"}, {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
+      {"mtls",
+       {{"CLIENT_CERTIFICATE_TLS_AUTH", "client"},
+        {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}},
+      {"tlsonly",
+       {{"SERVER_ROOT_CA_CERTIFICATE", "ca"},
+        {"VPC_SUBNET", "subnet:subnet-1"}}},
   };
   std::vector<std::string> mappings;
   for (auto& [topic, list] : cases) {
@@ -181,17 +191,17 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
   int port = api_port(serve);
   ASSERT_GT(port, 0);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 100; }, 60s))
-    << fn.delivered() << " of 100 delivered";
+      << fn.delivered() << " of 100 delivered";
   for (auto& c : cases) {
     auto topic = c.first;
-    EXPECT_TRUE(eventually(
-      [&] { return all_committed(s.cluster, "g-" + topic, topic); }))
-      << topic;
+    EXPECT_TRUE(eventually([&] {
+      return all_committed(s.cluster, "g-" + topic, topic);
+    })) << topic;
   }
   EXPECT_GE(s.sasl->accepted(), 3u);
   EXPECT_GE(s.mtls->accepted(), 1u);
-  auto outputs = get(port, "/2015-03-31/event-source-mappings/")
-                 + get(port, "/metrics");
+  auto outputs
+      = get(port, "/2015-03-31/event-source-mappings/") + get(port, "/metrics");
   EXPECT_EQ(serve.stop(SIGTERM), 0);
   outputs += slurp(err);
   ::unsetenv("KESM_TEST_BOB_PW");
@@ -206,10 +216,9 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
   for (std::string needle :
        {std::string("alice-pw-512"), std::string("bob-pw-256"),
         std::string("carol-pw-plain"), std::string(key_password),
-        key_line(s.pki.client.private_key),
-        key_line(locked_key)})
+        key_line(s.pki.client.private_key), key_line(locked_key)})
     EXPECT_EQ(outputs.find(needle), std::string::npos)
-      << "a secret was printed: " << needle.substr(0, 6) << "...";
+        << "a secret was printed: " << needle.substr(0, 6) << "...";
 }
 
 TEST(kafka_auth, refused_access_is_a_problem_until_the_secret_is_fixed) {
@@ -225,33 +234,34 @@ TEST(kafka_auth, refused_access_is_a_problem_until_the_secret_is_fixed) {
   put("good-ca.pem", s.pki.ca.certificate);
   put("bad-client.pem", stranger->certificate);
   put("bad-client-key.pem", stranger->private_key);
-  auto file = [](const std::string& name) {
-    return "\"file:" + dir() + name + "\"";
-  };
+  auto file
+      = [](const std::string& name) { return "\"file:" + dir() + name + "\""; };
   auto secrets
-    = secret("alice", R"({"username":"alice","password":)"
-                        + file("bad-alice.pw") + "}")
-      + "," + secret("ca", R"({"certificate":)" + file("good-ca.pem") + "}")
-      + "," + secret("wrongca", R"({"certificate":)" + file("bad-ca.pem") + "}")
-      + "," + secret("client", R"({"certificate":)" + file("bad-client.pem")
-                                 + R"(,"privateKey":)"
-                                 + file("bad-client-key.pem") + "}");
+      = secret("alice", R"({"username":"alice","password":)"
+                            + file("bad-alice.pw") + "}")
+        + "," + secret("ca", R"({"certificate":)" + file("good-ca.pem") + "}")
+        + ","
+        + secret("wrongca", R"({"certificate":)" + file("bad-ca.pem") + "}")
+        + ","
+        + secret("client", R"({"certificate":)" + file("bad-client.pem")
+                               + R"(,"privateKey":)"
+                               + file("bad-client-key.pem") + "}");
   for (auto t : {"badpw", "badca", "badcert", "nocert"}) {
     s.cluster.create_topic(t, 1);
     s.cluster.produce(t, 0, 10);
   }
   std::vector<std::string> mappings = {
-    mapping("badpw", s.sasl->bootstrap(),
-            {{"SASL_SCRAM_512_AUTH", "alice"},
-             {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
-    mapping("badca", s.sasl->bootstrap(),
-            {{"SASL_SCRAM_512_AUTH", "alice"},
-             {"SERVER_ROOT_CA_CERTIFICATE", "wrongca"}}),
-    mapping("badcert", s.mtls->bootstrap(),
-            {{"CLIENT_CERTIFICATE_TLS_AUTH", "client"},
-             {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
-    mapping("nocert", s.mtls->bootstrap(),
-            {{"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
+      mapping("badpw", s.sasl->bootstrap(),
+              {{"SASL_SCRAM_512_AUTH", "alice"},
+               {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
+      mapping("badca", s.sasl->bootstrap(),
+              {{"SASL_SCRAM_512_AUTH", "alice"},
+               {"SERVER_ROOT_CA_CERTIFICATE", "wrongca"}}),
+      mapping("badcert", s.mtls->bootstrap(),
+              {{"CLIENT_CERTIFICATE_TLS_AUTH", "client"},
+               {"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
+      mapping("nocert", s.mtls->bootstrap(),
+              {{"SERVER_ROOT_CA_CERTIFICATE", "ca"}}),
   };
   scripted_function fn;
   auto path = put("auth-bad.json", config(fn.url(), secrets, mappings));
@@ -268,12 +278,13 @@ TEST(kafka_auth, refused_access_is_a_problem_until_the_secret_is_fixed) {
     });
   };
   EXPECT_TRUE(problem("badpw", "invalid credentials"))
-    << states(port)["badpw"].first;
+      << states(port)["badpw"].first;
   EXPECT_TRUE(problem("badca", "certificate verify failed"))
-    << states(port)["badca"].first;
-  EXPECT_TRUE(problem("badcert", "unknown ca")) << states(port)["badcert"].first;
+      << states(port)["badca"].first;
+  EXPECT_TRUE(problem("badcert", "unknown ca"))
+      << states(port)["badcert"].first;
   EXPECT_TRUE(problem("nocert", "certificate required"))
-    << states(port)["nocert"].first;
+      << states(port)["nocert"].first;
   auto metrics = get(port, "/metrics");
   EXPECT_NE(metrics.find("kesm_polling_error_count_total"), std::string::npos);
   EXPECT_EQ(fn.delivered(), 0u);
@@ -291,13 +302,48 @@ TEST(kafka_auth, refused_access_is_a_problem_until_the_secret_is_fixed) {
   put("bad-client.pem", s.pki.client.certificate);
   put("bad-client-key.pem", s.pki.client.private_key);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 30; }, 90s))
-    << fn.delivered() << " of 30 delivered";
+      << fn.delivered() << " of 30 delivered";
   for (auto t : {"badpw", "badca", "badcert"}) {
-    EXPECT_TRUE(eventually([&] { return all_committed(s.cluster, "g-" + std::string(t), t); }))
-      << t;
+    EXPECT_TRUE(eventually([&] {
+      return all_committed(s.cluster, "g-" + std::string(t), t);
+    })) << t;
     EXPECT_TRUE(eventually([&] {
       return states(port)[t].second == "USER_INITIATED";
     })) << t;
   }
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+TEST(kafka_auth,
+     a_group_acl_refusal_is_an_authorization_problem_then_recovers) {
+  test_cluster cluster;
+  cluster.create_topic("acl", 1);
+  cluster.produce("acl", 0, 10);
+  // The broker refuses the group twice (JoinGroup), then allows it.
+  rd_kafka_mock_push_request_errors(
+      cluster.broker().cluster(), 11 /* JoinGroup */, 2,
+      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
+      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+  scripted_function fn;
+  auto m
+      = R"({"FunctionName":"fn","Topics":["acl"],)"
+        R"("StartingPosition":"TRIM_HORIZON",)"
+        R"("MaximumBatchingWindowInSeconds":0,)"
+        R"("SelfManagedKafkaEventSourceConfig":{"ConsumerGroupId":"g-acl"},)"
+        R"("SelfManagedEventSource":{"Endpoints":{"KAFKA_BOOTSTRAP_SERVERS":[")"
+        + cluster.bootstrap() + R"("]}}})";
+  auto path = put("auth-acl.json", config(fn.url(), "", {m}));
+  child serve(serve_args(path, "auth-acl"));
+  int port = api_port(serve);
+  ASSERT_GT(port, 0);
+  bool seen = eventually([&] {
+    auto st = states(port)["acl"];
+    return st.first.find("PROBLEM: Authorization error") == 0
+           && st.second == "EVENT_SOURCE_AUTHZ_ERROR";
+  });
+  EXPECT_TRUE(seen) << states(port)["acl"].first;
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 10; }, 60s));
+  EXPECT_TRUE(eventually(
+      [&] { return states(port)["acl"].second == "USER_INITIATED"; }));
   EXPECT_EQ(serve.stop(SIGTERM), 0);
 }
