@@ -76,6 +76,8 @@ struct outcome {
   int64_t micros = 0;
   /// HTTP status of the answer (0: none), for dead-letter envelopes.
   int status = 0;
+  /// `throttled`: the function's Retry-After in milliseconds (0: none).
+  int64_t retry_after_ms = 0;
   /// `partial`: per partition, the lowest offset the function reported
   /// failed; it and the partition's later records are retried.
   std::vector<std::pair<int32_t, int64_t>> restart;

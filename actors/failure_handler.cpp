@@ -150,7 +150,9 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
     case outcome_kind::throttled:
       ++status.throttles;
       set_result("PROBLEM: " + out.detail);
-      p.wait = opts.retry_backoff.delay(++p.throttles, rng);
+      p.wait = std::max(opts.retry_backoff.delay(++p.throttles, rng),
+                        std::chrono::milliseconds(
+                          std::min<int64_t>(out.retry_after_ms, 300000)));
       break;
     case outcome_kind::too_large: {
       set_result("PROBLEM: " + out.detail);

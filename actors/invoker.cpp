@@ -110,14 +110,21 @@ void read_item_failures(const transport::invocation_result& res,
 outcome classify(const transport::invocation_result& res,
                  codecs::response_parser* parser, const batch* b) {
   outcome out;
-  if (res.status == 0) {
+  if (res.status == 0 && !res.access_denied) {
     out.kind = outcome_kind::function_error;
     out.detail = res.timed_out           ? "function timed out"
                  : res.answer_too_large ? "function error: " + res.error
                                         : "function unreachable: " + res.error;
+  } else if (res.access_denied) {
+    // kesm's configuration or credentials, not the records: waits like a
+    // throttle, never spends an attempt or dead-letters a record.
+    out.kind = outcome_kind::throttled;
+    out.detail = res.error;
   } else if (res.status == 429) {
     out.kind = outcome_kind::throttled;
-    out.detail = "function throttled (HTTP 429)";
+    out.detail = "function throttled (HTTP 429"
+                 + (res.error_type.empty() ? "" : " " + res.error_type) + ")";
+    out.retry_after_ms = res.retry_after_ms;
   } else if (res.status < 200 || res.status > 299) {
     out.kind = outcome_kind::function_error;
     out.detail = "function answered HTTP " + std::to_string(res.status);

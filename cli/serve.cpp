@@ -1,5 +1,6 @@
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,8 @@
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
+#include "transport/aws/credentials.hpp"
+#include "transport/aws/sigv4.hpp"
 #include "transport/secrets.hpp"
 
 namespace kesm::cli {
@@ -54,13 +57,82 @@ codecs::expected<codecs::service_config> load_config(const std::string& path) {
   return cfg;
 }
 
-std::map<std::string, transport::function_target_ptr>
+/// The process's AWS credentials, resolved the first time a function needs
+/// them and refreshed in the background from then on.
+codecs::expected<std::shared_ptr<transport::aws::credential_provider>>
+aws_credentials() {
+  static std::mutex mtx;
+  static std::shared_ptr<transport::aws::credential_provider> shared;
+  std::lock_guard<std::mutex> guard{mtx};
+  if (!shared) {
+    auto p = std::make_shared<transport::aws::credential_provider>();
+    if (auto ok = p->start(); !ok)
+      return ok.err();
+    shared = std::move(p);
+  }
+  return shared;
+}
+
+/// The target of one configured function; the error names the function.
+codecs::expected<transport::function_target_ptr>
+make_function(const codecs::function_config& fn,
+              const std::shared_ptr<transport::http_client>& http) {
+  auto fail = [&](const std::string& why) {
+    return codecs::error{codecs::errc::invalid_parameter,
+                         "config: functions." + fn.name + ": " + why};
+  };
+  transport::http_target_options o;
+  o.ca_file = fn.ca_file;
+  for (auto& [k, v] : fn.headers)
+    o.headers.emplace_back(k, v);
+  std::string url = fn.url;
+  if (!fn.lambda.empty() || !fn.sign.empty()) {
+    o.service = fn.lambda.empty() ? fn.sign : "lambda";
+    o.region = fn.region;
+    // An ARN names its region: arn:aws:lambda:REGION:ACCOUNT:function:NAME
+    if (o.region.empty() && fn.lambda.rfind("arn:", 0) == 0) {
+      auto a = fn.lambda.find(':', 4);
+      auto b = a == std::string::npos ? a : fn.lambda.find(':', a + 1);
+      auto c = b == std::string::npos ? b : fn.lambda.find(':', b + 1);
+      if (c != std::string::npos)
+        o.region = fn.lambda.substr(b + 1, c - b - 1);
+    }
+    if (o.region.empty())
+      o.region = transport::aws::resolve_region();
+    if (o.region.empty())
+      return fail("no AWS region; set \"region\" or AWS_REGION");
+    auto creds = aws_credentials();
+    if (!creds)
+      return fail(creds.err().message);
+    o.credentials = *creds;
+  }
+  if (!fn.lambda.empty()) {
+    auto endpoint = fn.endpoint.empty()
+                      ? transport::aws::endpoint_for("LAMBDA", "lambda",
+                                                     o.region)
+                      : fn.endpoint;
+    while (!endpoint.empty() && endpoint.back() == '/')
+      endpoint.pop_back();
+    url = endpoint + "/2015-03-31/functions/"
+          + transport::aws::uri_encode(fn.lambda, false) + "/invocations";
+    o.lambda_api = true;
+  }
+  transport::function_target_ptr target
+    = std::make_shared<transport::http_target>(http, url, fn.timeout_seconds,
+                                               std::move(o));
+  return target;
+}
+
+codecs::expected<std::map<std::string, transport::function_target_ptr>>
 make_functions(const codecs::service_config& cfg,
                const std::shared_ptr<transport::http_client>& http) {
   std::map<std::string, transport::function_target_ptr> out;
-  for (auto& [name, fn] : cfg.functions)
-    out[name] = std::make_shared<transport::http_target>(http, fn.url,
-                                                         fn.timeout_seconds);
+  for (auto& [name, fn] : cfg.functions) {
+    auto t = make_function(fn, http);
+    if (!t)
+      return t.err();
+    out[name] = std::move(*t);
+  }
   return out;
 }
 
@@ -81,7 +153,14 @@ void reload_config(caf::actor_system& sys, const caf::actor& registry,
     transport::log(transport::log_level::warning, "serve",
                    "SIGHUP: \"kafka\" properties changed; they apply after"
                    " a restart of kesm");
-  actors::registry_reload next{make_functions(*cfg, http), cfg->clusters,
+  auto functions = make_functions(*cfg, http);
+  if (!functions) {
+    transport::log(transport::log_level::warning, "serve",
+                   "SIGHUP: " + opts.config_path + " not reloaded: "
+                     + functions.err().message);
+    return;
+  }
+  actors::registry_reload next{std::move(*functions), cfg->clusters,
                                cfg->allowed_clusters, cfg->mappings,
                                make_secrets(*cfg)};
   caf::scoped_actor self{sys};
@@ -134,7 +213,13 @@ int run_serve(const serve_options& opts) {
   std::optional<stop_watchdog> watchdog; // destroyed last
   auto http = std::make_shared<transport::http_client>();
   actors::registry_options ro;
-  ro.functions = make_functions(*cfg, http);
+  auto functions = make_functions(*cfg, http);
+  if (!functions) {
+    std::cerr << "kesm serve: " << opts.config_path << ": "
+              << functions.err().message << "\n";
+    return 2;
+  }
+  ro.functions = std::move(*functions);
   ro.clusters = cfg->clusters;
   ro.allowed_clusters = cfg->allowed_clusters;
   ro.secrets = make_secrets(*cfg);

@@ -21,13 +21,41 @@ expected<function_config> read_function(std::string_view name, element e) {
   fn.name = std::string(name);
   object obj;
   if (e.get_object().get(obj))
-    return bad("functions." + fn.name + " must be an object with \"url\"");
+    return bad("functions." + fn.name
+               + " must be an object with \"url\" or \"lambda\"");
   for (auto [key, val] : obj) {
-    if (key == "url") {
-      std::string_view url;
-      if (val.get_string().get(url))
-        return bad("functions." + fn.name + ".url must be a string");
-      fn.url = std::string(url);
+    std::string_view text;
+    auto str = [&](std::string& out) -> expected<bool> {
+      if (val.get_string().get(text))
+        return bad("functions." + fn.name + "." + std::string(key)
+                   + " must be a string");
+      out = std::string(text);
+      return true;
+    };
+    expected<bool> ok = true;
+    if (key == "url")
+      ok = str(fn.url);
+    else if (key == "lambda")
+      ok = str(fn.lambda);
+    else if (key == "region")
+      ok = str(fn.region);
+    else if (key == "endpoint")
+      ok = str(fn.endpoint);
+    else if (key == "ca_file")
+      ok = str(fn.ca_file);
+    else if (key == "sign")
+      ok = str(fn.sign);
+    else if (key == "headers") {
+      object h;
+      if (val.get_object().get(h))
+        return bad("functions." + fn.name
+                   + ".headers must be an object: name -> value");
+      for (auto [hk, hv] : h) {
+        if (hv.get_string().get(text))
+          return bad("functions." + fn.name + ".headers." + std::string(hk)
+                     + " must be a string");
+        fn.headers[std::string(hk)] = std::string(text);
+      }
     } else if (key == "timeout_seconds") {
       int64_t t = 0;
       if (val.get_int64().get(t) || t < 1 || t > 840)
@@ -35,13 +63,25 @@ expected<function_config> read_function(std::string_view name, element e) {
                    + ".timeout_seconds must be an integer from 1 to 840");
       fn.timeout_seconds = static_cast<int>(t);
     } else {
-      return bad("unknown key functions." + fn.name + "."
-                 + std::string(key) + " (known: url, timeout_seconds)");
+      return bad("unknown key functions." + fn.name + "." + std::string(key)
+                 + " (known: url, lambda, region, endpoint, headers, ca_file,"
+                   " sign, timeout_seconds)");
     }
+    if (!ok)
+      return ok.err();
   }
-  if (fn.url.rfind("http://", 0) != 0 && fn.url.rfind("https://", 0) != 0)
+  if (fn.url.empty() == fn.lambda.empty())
+    return bad("functions." + fn.name
+               + " needs exactly one of \"url\" (an HTTP endpoint) and"
+                 " \"lambda\" (a Lambda function name or ARN)");
+  if (!fn.url.empty() && fn.url.rfind("http://", 0) != 0
+      && fn.url.rfind("https://", 0) != 0)
     return bad("functions." + fn.name
                + ".url must start with http:// or https://");
+  if (!fn.lambda.empty() && (!fn.headers.empty() || !fn.sign.empty()))
+    return bad("functions." + fn.name
+               + ": headers and sign are for url functions; a lambda function"
+                 " is always signed");
   return fn;
 }
 

@@ -15,6 +15,19 @@ struct function_config {
   std::string name;
   /// `http://` or `https://` endpoint that receives the event as POST body.
   std::string url;
+  /// Or a Lambda function for the Invoke API: name, `name:qualifier` or
+  /// ARN (exactly one of `url` and `lambda`).
+  std::string lambda;
+  /// Lambda: region (else the ARN's, else AWS_REGION / profile / instance
+  /// metadata) and endpoint (else AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL,
+  /// then AWS's).
+  std::string region;
+  std::string endpoint;
+  /// `url`: extra headers, a CA file, and SigV4 signing for a service
+  /// (`"sign": "lambda"` for function URLs with IAM auth).
+  std::map<std::string, std::string> headers;
+  std::string ca_file;
+  std::string sign;
   /// Per-invocation timeout, 1..840 s (Lambda's 14-minute cap).
   int timeout_seconds = 30;
 };

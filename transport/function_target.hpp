@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,14 @@ struct invocation_result {
   std::string body;
   /// Transport error text when `status` is 0.
   std::string error;
+  /// The function cannot be called as configured (no AWS credentials, or
+  /// the Lambda API refused kesm: 401/403/404): not the records' fault.
+  /// `error` holds the AWS error code and message.
+  bool access_denied = false;
+  /// The answer's `X-Amzn-ErrorType` (AWS APIs), if any.
+  std::string error_type;
+  /// A 429's `Retry-After`, in milliseconds (0: none).
+  int64_t retry_after_ms = 0;
   /// Connections the call had to open (0 when a kept-alive one was reused).
   int new_connections = 0;
   /// The answer ran past `max_answer_bytes` and was cut off: a function

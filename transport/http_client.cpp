@@ -2,13 +2,19 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include <curl/curl.h>
+
+#include "transport/aws/signer.hpp"
+#include "transport/aws/sigv4.hpp"
 
 namespace kesm::transport {
 
 struct http_client::request {
   std::string url;
+  std::vector<std::string> extra_headers;
+  std::string ca_file;
   std::shared_ptr<const std::string> body;
   long timeout_ms = 0;
   invocation_callback done;
@@ -29,12 +35,25 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+bool header_is(const char* data, size_t n, const char* name) {
+  auto len = std::strlen(name);
+  return n >= len && strncasecmp(data, name, len) == 0;
+}
+
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* res = static_cast<invocation_result*>(user);
-  constexpr char name[] = "x-amz-function-error:";
-  constexpr size_t len = sizeof(name) - 1;
-  if (size * n >= len && strncasecmp(data, name, len) == 0)
+  if (header_is(data, size * n, "x-amz-function-error:"))
     res->function_error = true;
+  else if (header_is(data, size * n, "x-amzn-errortype:")) {
+    std::string v(data + std::strlen("x-amzn-errortype:"),
+                  size * n - std::strlen("x-amzn-errortype:"));
+    auto b = v.find_first_not_of(" \t");
+    auto e = v.find_first_of(":\r\n", b); // "Code:http://..." -> "Code"
+    if (b != std::string::npos)
+      res->error_type = v.substr(b, e == std::string::npos ? e : e - b);
+  } else if (header_is(data, size * n, "retry-after:"))
+    res->retry_after_ms
+      = std::strtoll(data + std::strlen("retry-after:"), nullptr, 10) * 1000;
   return size * n;
 }
 
@@ -65,9 +84,12 @@ http_client::~http_client() {
 
 void http_client::post(std::string url,
                        std::shared_ptr<const std::string> body,
-                       long timeout_ms, invocation_callback done) {
+                       long timeout_ms, invocation_callback done,
+                       std::vector<std::string> headers, std::string ca_file) {
   auto req = std::make_unique<request>();
   req->url = std::move(url);
+  req->extra_headers = std::move(headers);
+  req->ca_file = std::move(ca_file);
   req->body = std::move(body);
   req->timeout_ms = timeout_ms;
   req->done = std::move(done);
@@ -112,6 +134,10 @@ void http_client::run() {
       req->headers = curl_slist_append(nullptr, "Content-Type: application/json");
       // No "Expect: 100-continue" round trip for bodies over 1 KB.
       req->headers = curl_slist_append(req->headers, "Expect:");
+      for (auto& h : req->extra_headers)
+        req->headers = curl_slist_append(req->headers, h.c_str());
+      if (!req->ca_file.empty())
+        curl_easy_setopt(easy, CURLOPT_CAINFO, req->ca_file.c_str());
       curl_easy_setopt(easy, CURLOPT_URL, req->url.c_str());
       curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);
       curl_easy_setopt(easy, CURLOPT_POST, 1L);
@@ -183,16 +209,78 @@ void http_client::run() {
 }
 
 http_target::http_target(std::shared_ptr<http_client> client, std::string url,
-                         int timeout_seconds)
+                         int timeout_seconds, http_target_options opts)
   : client_(std::move(client)),
     url_(std::move(url)),
-    timeout_ms_(static_cast<long>(timeout_seconds) * 1000) {
-  // nop
+    timeout_ms_(static_cast<long>(timeout_seconds) * 1000),
+    opts_(std::move(opts)) {
+  for (auto& [k, v] : opts_.headers)
+    lines_.push_back(k + ": " + v);
+  if (opts_.lambda_api)
+    lines_.push_back("X-Amz-Invocation-Type: RequestResponse");
 }
+
+namespace {
+
+/// Lambda API answers that are kesm's configuration, not the records:
+/// the AWS error code and message, for PROBLEM.
+void lambda_semantics(invocation_result& r) {
+  if (r.status != 401 && r.status != 403 && r.status != 404)
+    return;
+  r.access_denied = true;
+  std::string message;
+  for (auto* key : {"\"message\":\"", "\"Message\":\""}) {
+    auto at = r.body.find(key);
+    if (at != std::string::npos) {
+      at += std::strlen(key);
+      message = r.body.substr(at, std::min<size_t>(
+                                    r.body.find('"', at) - at, 300));
+      break;
+    }
+  }
+  r.error = "Lambda Invoke: "
+            + (r.error_type.empty() ? "HTTP " + std::to_string(r.status)
+                                    : r.error_type)
+            + (message.empty() ? "" : ": " + message);
+}
+
+} // namespace
 
 void http_target::invoke(std::shared_ptr<const std::string> payload,
                          invocation_callback done) {
-  client_->post(url_, std::move(payload), timeout_ms_, std::move(done));
+  if (opts_.lambda_api)
+    done = [inner = std::move(done)](invocation_result r) {
+      lambda_semantics(r);
+      inner(std::move(r));
+    };
+  if (!opts_.credentials) {
+    client_->post(url_, std::move(payload), timeout_ms_, std::move(done),
+                  lines_, opts_.ca_file);
+    return;
+  }
+  auto creds = opts_.credentials->current(); // cached: never blocks
+  if (!creds) {
+    invocation_result r;
+    r.access_denied = true;
+    r.error = creds.err().message;
+    done(std::move(r));
+    return;
+  }
+  aws::aws_request req;
+  req.url = url_;
+  req.headers = {{"Content-Type", "application/json"}};
+  for (auto& [k, v] : opts_.headers)
+    req.headers.emplace_back(k, v);
+  if (opts_.lambda_api)
+    req.headers.emplace_back("X-Amz-Invocation-Type", "RequestResponse");
+  req.payload_hash = aws::sha256_hex(*payload);
+  aws::sign(req, *creds, opts_.region, opts_.service, std::time(nullptr));
+  std::vector<std::string> lines;
+  for (auto& [k, v] : req.headers)
+    if (k != "Content-Type")
+      lines.push_back(k + ": " + v);
+  client_->post(url_, std::move(payload), timeout_ms_, std::move(done),
+                std::move(lines), opts_.ca_file);
 }
 
 } // namespace kesm::transport

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "transport/aws/credentials.hpp"
 #include "transport/function_target.hpp"
 
 namespace kesm::transport {
@@ -27,9 +28,11 @@ public:
   http_client& operator=(const http_client&) = delete;
 
   /// POSTs `body` as `application/json` to `url`; `timeout_ms` bounds the
-  /// whole call.
+  /// whole call. `headers` (`Name: value` lines) are added; a non-empty
+  /// `ca_file` replaces the system CA store for this call.
   void post(std::string url, std::shared_ptr<const std::string> body,
-            long timeout_ms, invocation_callback done);
+            long timeout_ms, invocation_callback done,
+            std::vector<std::string> headers = {}, std::string ca_file = {});
 
 private:
   struct request;
@@ -43,11 +46,29 @@ private:
   std::thread thread_;
 };
 
-/// A function behind an HTTP(S) endpoint (esm-spec.md section 10).
+/// How an HTTP target calls its endpoint beyond a plain POST.
+struct http_target_options {
+  /// Extra request headers.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// PEM file of the CAs to trust instead of the system store.
+  std::string ca_file;
+  /// Set: every call is SigV4-signed for `service` in `region` with these
+  /// (cached, refreshed elsewhere) credentials.
+  std::shared_ptr<aws::credential_provider> credentials;
+  std::string region;
+  std::string service;
+  /// The Lambda Invoke API: `X-Amz-Invocation-Type: RequestResponse`, and
+  /// 401/403/404 mean kesm's access, not the records (access_denied).
+  bool lambda_api = false;
+};
+
+/// A function behind an HTTP(S) endpoint (esm-spec.md section 10): a
+/// plain URL, a Lambda function URL (optionally IAM-signed), or the Lambda
+/// Invoke API.
 class http_target : public function_target {
 public:
   http_target(std::shared_ptr<http_client> client, std::string url,
-              int timeout_seconds);
+              int timeout_seconds, http_target_options opts = {});
 
   void invoke(std::shared_ptr<const std::string> payload,
               invocation_callback done) override;
@@ -60,6 +81,8 @@ private:
   std::shared_ptr<http_client> client_;
   std::string url_;
   long timeout_ms_;
+  http_target_options opts_;
+  std::vector<std::string> lines_; // unsigned calls' extra header lines
 };
 
 } // namespace kesm::transport

@@ -103,3 +103,29 @@ TEST(service_config, rejects_unknown_keys_and_bad_json) {
   EXPECT_FALSE(parse_service_config(
     R"({"functions":{"f":{"url":"ftp://x"}}})", now));
 }
+
+TEST(service_config, reads_lambda_and_signed_url_functions) {
+  auto cfg = parse_service_config(
+    R"({"functions":{"a":{"lambda":"arn:aws:lambda:eu-west-1:1:function:f:live",)"
+    R"("region":"eu-west-1","endpoint":"http://127.0.0.1:1"},)"
+    R"("b":{"url":"https://x.lambda-url.us-east-1.on.aws/","sign":"lambda",)"
+    R"("headers":{"X-Tenant":"t1"},"ca_file":"/etc/ca.pem"}}})",
+    now);
+  ASSERT_TRUE(cfg) << cfg.err().message;
+  EXPECT_EQ(cfg->functions["a"].lambda,
+            "arn:aws:lambda:eu-west-1:1:function:f:live");
+  EXPECT_EQ(cfg->functions["a"].endpoint, "http://127.0.0.1:1");
+  EXPECT_EQ(cfg->functions["b"].sign, "lambda");
+  EXPECT_EQ(cfg->functions["b"].headers["X-Tenant"], "t1");
+  EXPECT_EQ(cfg->functions["b"].ca_file, "/etc/ca.pem");
+  for (auto* bad :
+       {R"({"functions":{"a":{"lambda":"f","url":"http://h/"}}})",
+        R"({"functions":{"a":{"region":"eu-west-1"}}})",
+        R"({"functions":{"a":{"lambda":"f","sign":"lambda"}}})",
+        R"({"functions":{"a":{"url":"http://h/","headers":{"X":1}}}})"}) {
+    auto c = parse_service_config(bad, now);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.err().message.find("functions.a"), std::string::npos)
+      << c.err().message;
+  }
+}

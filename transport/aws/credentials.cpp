@@ -319,15 +319,20 @@ codecs::expected<credentials> credential_provider::current() const {
 
 void credential_provider::run() {
   std::unique_lock<std::mutex> lock{mtx_};
+  auto retry_at = clock::time_point{};
   while (!stop_) {
-    cv_.wait_for(lock, check_, [this] { return stop_; });
+    // Due 5 minutes before expiry (long-term keys: 5 minutes after the
+    // last read); after a failed refresh, again in 10 s.
+    auto due = creds_.expiration != clock::time_point{}
+                 ? creds_.expiration - std::chrono::minutes(5)
+                 : fetched_ + std::chrono::minutes(5);
+    due = std::max(due, retry_at);
+    auto wait = std::min<clock::duration>(
+      check_, std::max<clock::duration>(due - clock::now(), {}));
+    cv_.wait_for(lock, wait, [this] { return stop_; });
     if (stop_)
       return;
-    auto now = clock::now();
-    bool expiring = creds_.expiration != clock::time_point{}
-                    && creds_.expiration - now < std::chrono::minutes(5);
-    bool stale = now - fetched_ > std::chrono::minutes(5);
-    if (!expiring && !stale)
+    if (clock::now() < due)
       continue;
     lock.unlock();
     auto c = resolve_credentials(); // blocking, off every actor
@@ -336,8 +341,10 @@ void credential_provider::run() {
       creds_ = std::move(*c);
       fetched_ = clock::now();
       last_error_.clear();
+      retry_at = {};
     } else {
       last_error_ = c.err().message;
+      retry_at = clock::now() + std::chrono::seconds(10);
     }
   }
 }

@@ -108,7 +108,8 @@ void sign(aws_request& req, const credentials& creds,
   std::string signed_headers;
   for (auto& [name, unused] : names)
     signed_headers += (signed_headers.empty() ? "" : ";") + name;
-  s.payload_hash = sha256_hex(req.body);
+  s.payload_hash
+    = req.payload_hash.empty() ? sha256_hex(req.body) : req.payload_hash;
   auto canonical = canonical_request(s, signed_headers);
   auto sig = signature(creds.secret_key, date_time, date, region, service,
                        canonical);

@@ -29,6 +29,8 @@ struct aws_request {
   /// Header name -> value, in the order sent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// Hex SHA-256 of the body when already known (then `body` is unused).
+  std::string payload_hash;
 };
 
 /// Signs `req` in the header form, as botocore's SigV4Auth does: adds

@@ -1,0 +1,211 @@
+"""kesm invoking "real" Lambda: a local fake of the Lambda Invoke API that
+verifies every SigV4 signature with botocore, and a fake ECS credentials
+endpoint whose credentials expire every few seconds.
+
+Usage: aws_lambda_test.py path/to/kesm
+"""
+import datetime
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+KESM = sys.argv.pop(1)
+
+
+def eventually(pred, timeout=40.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class FakeAws:
+    """Lambda Invoke (POST /2015-03-31/functions/{name}/invocations) and an
+    ECS credentials endpoint (GET /creds) on 127.0.0.1."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.issued = {}  # access key -> (secret, token, expires)
+        self.calls = []  # (time, function, access key, record count)
+        self.bad_signatures = 0
+        self.script = []  # answers to use before the default 200
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if self.path != "/creds" or self.headers.get("Authorization") != "ecs-token":
+                    return self.answer(403, b"{}")
+                with fake.lock:
+                    n = len(fake.issued) + 1
+                    key = "ASIAFAKE%04d" % n
+                    # Inside kesm's 5-minute refresh margin after 3 s.
+                    exp = datetime.datetime.utcnow() + datetime.timedelta(seconds=303)
+                    fake.issued[key] = ("secret-%d" % n, "token-%d" % n, exp)
+                body = json.dumps({"AccessKeyId": key, "SecretAccessKey": "secret-%d" % n,
+                                   "Token": "token-%d" % n,
+                                   "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ")})
+                self.answer(200, body.encode())
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                m = re.match(r"^/2015-03-31/functions/([^/]+)/invocations$", self.path)
+                if not m or not fake.verify(self, body):
+                    return self.answer(403, b'{"Type":"User","message":"The request signature we calculated does not match"}',
+                                       {"X-Amzn-ErrorType": "InvalidSignatureException"})
+                assert self.headers["X-Amz-Invocation-Type"] == "RequestResponse"
+                event = json.loads(body)
+                n = sum(len(v) for v in event["records"].values())
+                with fake.lock:
+                    fake.calls.append((time.time(), m.group(1), self.key, n))
+                    step = fake.script.pop(0) if fake.script else None
+                if step is None:
+                    return self.answer(200, b"null", {"X-Amz-Executed-Version": "$LATEST"})
+                status, payload, headers = step
+                self.answer(status, payload, headers)
+
+            def answer(self, status, body, headers=None):
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def verify(self, handler, body):
+        """Recomputes the signature with botocore from what was signed."""
+        auth = handler.headers.get("Authorization", "")
+        m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$", auth)
+        ok = False
+        if m:
+            key, _, region, service, signed, sig = m.groups()
+            handler.key = key
+            with self.lock:
+                secret, token, exp = self.issued.get(key, (None, None, None))
+            if secret and exp > datetime.datetime.utcnow() and service == "lambda":
+                headers = {h: handler.headers[h] for h in signed.split(";")}
+                req = AWSRequest(method="POST", url="http://%s%s" % (handler.headers["Host"], handler.path),
+                                 data=body, headers=headers)
+                req.context["timestamp"] = handler.headers["X-Amz-Date"]
+                signer = SigV4Auth(Credentials(key, secret, token), "lambda", region)
+                canonical = signer.canonical_request(req)
+                expected = signer.signature(signer.string_to_sign(req, canonical), req)
+                ok = expected == sig and handler.headers.get("X-Amz-Security-Token") == token
+        if not ok:
+            with self.lock:
+                self.bad_signatures += 1
+        return ok
+
+
+class LambdaTargetTest(unittest.TestCase):
+    def test_invoke_api_outcomes_signatures_and_credential_refresh(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-lambda-")
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "orders:1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        fake = FakeAws()
+        # 403 first (kesm's access: waits, spends no attempt), then a throttle
+        # with Retry-After, then a function error, then success.
+        fake.script = [
+            (403, b'{"Type":"User","message":"User is not authorized to perform: lambda:InvokeFunction"}',
+             {"X-Amzn-ErrorType": "AccessDeniedException"}),
+            (429, b'{"Type":"User","message":"Rate exceeded"}',
+             {"X-Amzn-ErrorType": "TooManyRequestsException", "Retry-After": "2"}),
+            (200, b'{"errorMessage":"boom","errorType":"Error"}', {"X-Amz-Function-Error": "Unhandled"}),
+        ]
+        config = os.path.join(tmp, "kesm.json")
+        with open(config, "w") as f:
+            json.dump({"kafka": {"session.timeout.ms": 6000},
+                       "functions": {"fn": {"lambda": "arn:aws:lambda:eu-west-1:111122223333:function:orders-fn:live"}},
+                       "mappings": [{"FunctionName": "fn", "Topics": ["orders"],
+                                     "StartingPosition": "TRIM_HORIZON", "BatchSize": 10,
+                                     "MaximumBatchingWindowInSeconds": 0,
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ENDPOINT_URL_LAMBDA": fake.url,
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
+                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
+        err = open(os.path.join(tmp, "err"), "w+")
+        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
+                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            line = kesm.stdout.readline()
+            self.assertIn("API on http://", line)
+            api = line.split("API on ")[1].split("/2015")[0]
+            subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "orders",
+                            "--count", "40", "--value", "v"], check=True, stdout=subprocess.DEVNULL)
+
+            def mapping():
+                import urllib.request
+                with urllib.request.urlopen(api + "/2015-03-31/event-source-mappings/") as r:
+                    return json.load(r)["EventSourceMappings"][0]
+
+            def log():
+                err.flush()
+                with open(err.name) as f:
+                    return f.read()
+
+            eventually(lambda: "AccessDeniedException" in log(), what="the 403 as PROBLEM")
+            self.assertIn("LastProcessingResult: PROBLEM: Lambda Invoke: AccessDeniedException: User is not"
+                          " authorized to perform: lambda:InvokeFunction", log())
+            delivered = lambda: sum(n for (t, fn, k, n) in fake.calls) - 30  # three scripted calls
+            eventually(lambda: len(fake.script) == 0 and delivered() >= 40, what="all 40 records")
+            # Keep records flowing across two credential refreshes.
+            for _ in range(8):
+                subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "orders",
+                                "--count", "5", "--value", "later"], check=True, stdout=subprocess.DEVNULL)
+                time.sleep(1)
+            eventually(lambda: delivered() >= 80, what="the later records")
+            with fake.lock:
+                calls = list(fake.calls)
+            self.assertEqual(fake.bad_signatures, 0)
+            self.assertEqual({fn for (_, fn, _, _) in calls},
+                             {"arn%3Aaws%3Alambda%3Aeu-west-1%3A111122223333%3Afunction%3Aorders-fn%3Alive"})
+            keys = [k for (_, _, k, _) in calls]
+            self.assertGreaterEqual(len(set(keys)), 2, "credentials were never refreshed")
+            # The throttle's Retry-After (2 s) was honoured.
+            self.assertGreaterEqual(calls[2][0] - calls[1][0], 1.9)
+            eventually(lambda: mapping()["LastProcessingResult"] == "OK", what="OK again")
+        finally:
+            kesm.send_signal(signal.SIGTERM)
+            self.assertEqual(kesm.wait(timeout=60), 0)
+            kesm.stdout.close()
+            broker.send_signal(signal.SIGTERM)
+            broker.wait(timeout=30)
+            broker.stdout.close()
+            err.seek(0)
+            log = err.read()
+            err.close()
+            fake.server.shutdown()
+        for secret in ("secret-1", "secret-2", "token-1", "token-2"):
+            self.assertNotIn(secret, log)
+
+
+if __name__ == "__main__":
+    unittest.main()
