@@ -1,5 +1,7 @@
 #include "actors/mapping_registry.hpp"
 
+#include "codecs/access_config.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -587,8 +589,15 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       if (ctx.match_element<std::string>(0))
         why = ctx.get_as<std::string>(0);
       // The cluster refused the consumer: Lambda's reason, until it runs.
-      if (ctx.size() > 1 && ctx.match_element<std::string>(1))
+      if (ctx.size() > 1 && ctx.match_element<std::string>(1)) {
         e.rt.state_transition_reason = ctx.get_as<std::string>(1);
+        // Refused credentials: the next start reads them anew (rotation).
+        auto acl = e.cfg.echoed.find("SourceAccessConfigurations");
+        if (st.opts.secrets && acl != e.cfg.echoed.end())
+          if (auto list = codecs::parse_access(acl->second))
+            for (auto& entry : *list)
+              st.opts.secrets->forget(entry.uri);
+      }
       retry_later(e, std::move(why));
     } else {
       set_state(e, "Disabled");

@@ -18,6 +18,7 @@
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
 #include "transport/aws/credentials.hpp"
+#include "transport/aws/secrets_manager.hpp"
 #include "transport/aws/sigv4.hpp"
 #include "transport/secrets.hpp"
 
@@ -25,10 +26,31 @@ namespace kesm::cli {
 
 namespace {
 
+/// The process's AWS credentials, resolved the first time a function needs
+/// them and refreshed in the background from then on.
+codecs::expected<std::shared_ptr<transport::aws::credential_provider>>
+aws_credentials() {
+  static std::mutex mtx;
+  static std::shared_ptr<transport::aws::credential_provider> shared;
+  std::lock_guard<std::mutex> guard{mtx};
+  if (!shared) {
+    auto p = std::make_shared<transport::aws::credential_provider>();
+    if (auto ok = p->start(); !ok)
+      return ok.err();
+    shared = std::move(p);
+  }
+  return shared;
+}
+
 std::shared_ptr<transport::secret_source>
 make_secrets(const codecs::service_config& cfg) {
-  return std::make_shared<transport::config_secrets>(
-    cfg.secrets, cfg.secrets_dir, cfg.secrets_env);
+  std::shared_ptr<transport::secret_source> local
+    = std::make_shared<transport::config_secrets>(cfg.secrets, cfg.secrets_dir,
+                                                  cfg.secrets_env);
+  if (!cfg.secrets_manager)
+    return local;
+  return std::make_shared<transport::aws::secrets_manager_source>(
+    std::move(local), aws_credentials);
 }
 
 /// Reads and checks the config file: JSON, mappings, Kafka properties.
@@ -55,22 +77,6 @@ codecs::expected<codecs::service_config> load_config(const std::string& path) {
                                              + "]: " + sec.err().message};
   }
   return cfg;
-}
-
-/// The process's AWS credentials, resolved the first time a function needs
-/// them and refreshed in the background from then on.
-codecs::expected<std::shared_ptr<transport::aws::credential_provider>>
-aws_credentials() {
-  static std::mutex mtx;
-  static std::shared_ptr<transport::aws::credential_provider> shared;
-  std::lock_guard<std::mutex> guard{mtx};
-  if (!shared) {
-    auto p = std::make_shared<transport::aws::credential_provider>();
-    if (auto ok = p->start(); !ok)
-      return ok.err();
-    shared = std::move(p);
-  }
-  return shared;
 }
 
 /// The target of one configured function; the error names the function.

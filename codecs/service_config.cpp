@@ -252,6 +252,9 @@ expected<service_config> parse_service_config(std::string_view json,
     } else if (key == "secrets_env") {
       if (val.get_bool().get(cfg.secrets_env))
         return bad("\"secrets_env\" must be true or false");
+    } else if (key == "secrets_manager") {
+      if (val.get_bool().get(cfg.secrets_manager))
+        return bad("\"secrets_manager\" must be true or false");
     } else if (key == "mappings") {
       if (val.get_array().get(mappings))
         return bad("\"mappings\" must be a list of CreateEventSourceMapping"
@@ -260,7 +263,8 @@ expected<service_config> parse_service_config(std::string_view json,
     } else {
       return bad("unknown top-level key \"" + std::string(key)
                  + "\" (known: functions, clusters, mappings, kafka, allowed_clusters,"
-                 " api_access_keys, secrets, secrets_dir, secrets_env)");
+                 " api_access_keys, secrets, secrets_dir, secrets_env,"
+                 " secrets_manager)");
     }
   }
   if (!has_mappings)

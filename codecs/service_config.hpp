@@ -50,6 +50,8 @@ struct service_config {
   std::map<std::string, std::string> secrets;
   std::string secrets_dir;
   bool secrets_env = false;
+  /// Secrets no local source holds are read from AWS Secrets Manager.
+  bool secrets_manager = false;
 };
 
 /// Checks every bootstrap server of `cfg` against `allowed` (see

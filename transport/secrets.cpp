@@ -126,11 +126,13 @@ codecs::expected<std::string> config_secrets::get(const std::string& arn) const 
         return std::string(v);
     }
   }
-  return bad("Secret " + arn
-             + " not found; add it under \"secrets\" in the config file"
+  return codecs::error{
+    codecs::errc::not_found,
+    "Secret " + arn + " not found; add it under \"secrets\" in the config file"
              + (dir_.empty() ? std::string{}
                              : ", as a file " + dir_ + "/" + shorter)
-             + (env_ ? ", or in KESM_SECRET_<NAME>" : ""));
+      + (env_ ? ", or in KESM_SECRET_<NAME>" : "")
+      + (", or set \"secrets_manager\": true to read it from AWS")};
 }
 
 } // namespace kesm::transport

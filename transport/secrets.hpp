@@ -18,6 +18,12 @@ class secret_source {
 public:
   virtual ~secret_source() = default;
   virtual codecs::expected<std::string> get(const std::string& arn) const = 0;
+
+  /// Drops what is cached of `arn`, so the next `get` reads it anew (after
+  /// the cluster refused it: rotation). Sources that cache nothing ignore it.
+  virtual void forget(const std::string& arn) const {
+    static_cast<void>(arn);
+  }
 };
 
 /// The config file's sources, tried in this order:

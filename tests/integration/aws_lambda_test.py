@@ -43,6 +43,8 @@ class FakeAws:
         self.calls = []  # (time, function, access key, record count)
         self.bad_signatures = 0
         self.script = []  # answers to use before the default 200
+        self.secrets = {}  # Secrets Manager: ARN -> SecretString
+        self.secret_reads = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,6 +66,8 @@ class FakeAws:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("X-Amz-Target") == "secretsmanager.GetSecretValue":
+                    return self.get_secret_value(body)
                 m = re.match(r"^/2015-03-31/functions/([^/]+)/invocations$", self.path)
                 if not m or not fake.verify(self, body):
                     return self.answer(403, b'{"Type":"User","message":"The request signature we calculated does not match"}',
@@ -78,6 +82,18 @@ class FakeAws:
                     return self.answer(200, b"null", {"X-Amz-Executed-Version": "$LATEST"})
                 status, payload, headers = step
                 self.answer(status, payload, headers)
+
+            def get_secret_value(self, body):
+                if not fake.verify(self, body, "secretsmanager"):
+                    return self.answer(400, b'{"__type":"InvalidSignatureException","Message":"bad signature"}')
+                arn = json.loads(body)["SecretId"]
+                with fake.lock:
+                    fake.secret_reads += 1
+                    text = fake.secrets.get(arn)
+                if text is None:
+                    return self.answer(400, json.dumps({"__type": "ResourceNotFoundException",
+                                                        "Message": "Secrets Manager can't find the specified secret."}).encode())
+                self.answer(200, json.dumps({"ARN": arn, "Name": arn.split(":")[-1], "SecretString": text}).encode())
 
             def answer(self, status, body, headers=None):
                 self.send_response(status)
@@ -95,7 +111,7 @@ class FakeAws:
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def verify(self, handler, body):
+    def verify(self, handler, body, want_service="lambda"):
         """Recomputes the signature with botocore from what was signed."""
         auth = handler.headers.get("Authorization", "")
         m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
@@ -106,12 +122,12 @@ class FakeAws:
             handler.key = key
             with self.lock:
                 secret, token, exp = self.issued.get(key, (None, None, None))
-            if secret and exp > datetime.datetime.utcnow() and service == "lambda":
+            if secret and exp > datetime.datetime.utcnow() and service == want_service:
                 headers = {h: handler.headers[h] for h in signed.split(";")}
                 req = AWSRequest(method="POST", url="http://%s%s" % (handler.headers["Host"], handler.path),
                                  data=body, headers=headers)
                 req.context["timestamp"] = handler.headers["X-Amz-Date"]
-                signer = SigV4Auth(Credentials(key, secret, token), "lambda", region)
+                signer = SigV4Auth(Credentials(key, secret, token), service, region)
                 canonical = signer.canonical_request(req)
                 expected = signer.signature(signer.string_to_sign(req, canonical), req)
                 ok = expected == sig and handler.headers.get("X-Amz-Security-Token") == token
@@ -205,6 +221,60 @@ class LambdaTargetTest(unittest.TestCase):
             fake.server.shutdown()
         for secret in ("secret-1", "secret-2", "token-1", "token-2"):
             self.assertNotIn(secret, log)
+
+    def test_secrets_manager_holds_the_kafka_password(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-sm-")
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "paid:1", "--tls",
+                                   "--sasl", "scram-sha-512:alice:pw-from-sm"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        ca = broker.stdout.readline().strip()
+        fake = FakeAws()
+        sm_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:kafka-AbCdEf"
+        ca_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:kafka-ca"
+        fake.secrets[sm_arn] = json.dumps({"username": "alice", "password": "pw-from-sm"})
+        config = os.path.join(tmp, "kesm.json")
+        with open(config, "w") as f:
+            json.dump({"kafka": {"session.timeout.ms": 6000}, "secrets_manager": True,
+                       "secrets": {ca_arn: {"certificate": "file:" + ca}},
+                       "functions": {"fn": {"lambda": "paid-fn", "region": "eu-west-1"}},
+                       "mappings": [{"FunctionName": "fn", "Topics": ["paid"],
+                                     "StartingPosition": "TRIM_HORIZON",
+                                     "MaximumBatchingWindowInSeconds": 0,
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}},
+                                     "SourceAccessConfigurations": [
+                                         {"Type": "SASL_SCRAM_512_AUTH", "URI": sm_arn},
+                                         {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": ca_arn}]}]}, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ENDPOINT_URL": fake.url,
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
+                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
+        err = open(os.path.join(tmp, "err"), "w+")
+        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
+                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            self.assertIn("API on http://", kesm.stdout.readline())
+            subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "paid", "--count", "20",
+                            "-X", "security.protocol=SASL_SSL", "-X", "ssl.ca.location=" + ca,
+                            "-X", "sasl.mechanism=SCRAM-SHA-512", "-X", "sasl.username=alice",
+                            "-X", "sasl.password=pw-from-sm"], check=True, stdout=subprocess.DEVNULL)
+            eventually(lambda: sum(n for (_, _, _, n) in fake.calls) >= 20, what="20 records via SASL")
+            self.assertGreaterEqual(fake.secret_reads, 1)
+            self.assertEqual(fake.bad_signatures, 0)
+        finally:
+            kesm.send_signal(signal.SIGTERM)
+            self.assertEqual(kesm.wait(timeout=60), 0)
+            kesm.stdout.close()
+            broker.send_signal(signal.SIGTERM)
+            broker.wait(timeout=30)
+            broker.stdout.close()
+            err.seek(0)
+            log = err.read()
+            err.close()
+            fake.server.shutdown()
+        self.assertNotIn("pw-from-sm", log)
 
 
 if __name__ == "__main__":
