@@ -61,13 +61,13 @@ struct fake_aws {
   std::atomic<std::time_t> expires{std::time(nullptr) + 3600};
 
   fake_aws() {
-    srv.Put("/latest/api/token", [](const httplib::Request& req,
-                                    httplib::Response& res) {
-      if (!req.has_header("X-aws-ec2-metadata-token-ttl-seconds"))
-        res.status = 400;
-      else
-        res.set_content("imds-token", "text/plain");
-    });
+    srv.Put("/latest/api/token",
+            [](const httplib::Request& req, httplib::Response& res) {
+              if (!req.has_header("X-aws-ec2-metadata-token-ttl-seconds"))
+                res.status = 400;
+              else
+                res.set_content("imds-token", "text/plain");
+            });
     auto need_token = [](const httplib::Request& req, httplib::Response& res) {
       if (req.get_header_value("X-aws-ec2-metadata-token") != "imds-token") {
         res.status = 401; // IMDSv2 only
@@ -93,32 +93,32 @@ struct fake_aws {
               if (need_token(req, res))
                 res.set_content("eu-north-1", "text/plain");
             });
-    srv.Get("/ecs-creds", [](const httplib::Request& req,
-                             httplib::Response& res) {
-      if (req.get_header_value("Authorization") != "ecs-auth")
-        res.status = 403;
-      else
-        res.set_content(creds_json("ECS", std::time(nullptr) + 3600),
-                        "application/json");
-    });
+    srv.Get("/ecs-creds",
+            [](const httplib::Request& req, httplib::Response& res) {
+              if (req.get_header_value("Authorization") != "ecs-auth")
+                res.status = 403;
+              else
+                res.set_content(creds_json("ECS", std::time(nullptr) + 3600),
+                                "application/json");
+            });
     srv.Post("/", [](const httplib::Request& req, httplib::Response& res) {
       if (req.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos
           || req.body.find("WebIdentityToken=jwt-token") == std::string::npos
           || req.body.find("RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr")
-               == std::string::npos) {
+                 == std::string::npos) {
         res.status = 400;
         res.set_content("<Error><Code>InvalidIdentityToken</Code></Error>",
                         "text/xml");
         return;
       }
       res.set_content(
-        "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
-        "<Credentials><AccessKeyId>WEBID</AccessKeyId><SecretAccessKey>s"
-        "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>"
-          + iso(std::time(nullptr) + 3600)
-          + "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
-            "</AssumeRoleWithWebIdentityResponse>",
-        "text/xml");
+          "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+          "<Credentials><AccessKeyId>WEBID</AccessKeyId><SecretAccessKey>s"
+          "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>"
+              + iso(std::time(nullptr) + 3600)
+              + "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+                "</AssumeRoleWithWebIdentityResponse>",
+          "text/xml");
     });
     port = srv.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { srv.listen_after_bind(); });
@@ -172,8 +172,8 @@ TEST(credentials, web_identity_through_sts) {
   clean_env e;
   fake_aws aws;
   write(::testing::TempDir() + "jwt", "jwt-token\n");
-  ::setenv("AWS_WEB_IDENTITY_TOKEN_FILE", (::testing::TempDir() + "jwt").c_str(),
-           1);
+  ::setenv("AWS_WEB_IDENTITY_TOKEN_FILE",
+           (::testing::TempDir() + "jwt").c_str(), 1);
   ::setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/r", 1);
   ::setenv("AWS_ENDPOINT_URL_STS", (aws.url() + "/").c_str(), 1);
   auto c = resolve_credentials();
@@ -189,8 +189,8 @@ TEST(credentials, web_identity_through_sts) {
 TEST(credentials, ecs_container_endpoint_with_its_token) {
   clean_env e;
   fake_aws aws;
-  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (aws.url() + "/ecs-creds").c_str(),
-           1);
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI",
+           (aws.url() + "/ecs-creds").c_str(), 1);
   ::setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth", 1);
   auto c = resolve_credentials();
   ASSERT_TRUE(c) << c.err().message;

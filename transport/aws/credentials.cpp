@@ -74,7 +74,7 @@ std::string profile() {
 std::map<std::string, std::string> profile_settings() {
   auto p = profile();
   auto out = ini_section(
-    home_file("AWS_SHARED_CREDENTIALS_FILE", "/.aws/credentials"), p);
+      home_file("AWS_SHARED_CREDENTIALS_FILE", "/.aws/credentials"), p);
   auto cfg = ini_section(home_file("AWS_CONFIG_FILE", "/.aws/config"),
                          p == "default" ? p : "profile " + p);
   for (auto& [k, v] : cfg)
@@ -128,34 +128,34 @@ std::optional<codecs::expected<credentials>> from_web_identity() {
   std::string token((std::istreambuf_iterator<char>(in)), {});
   token = trim(token);
   if (token.empty())
-    return codecs::expected<credentials>{
-      no_creds("AWS_WEB_IDENTITY_TOKEN_FILE " + token_file
-               + " is empty or unreadable")};
+    return codecs::expected<credentials>{no_creds("AWS_WEB_IDENTITY_TOKEN_FILE "
+                                                  + token_file
+                                                  + " is empty or unreadable")};
   auto session = env("AWS_ROLE_SESSION_NAME");
   if (session.empty())
     session = "kesm-" + std::to_string(std::time(nullptr));
   auto region = resolve_region();
   auto url = endpoint_for("STS", "sts", region.empty() ? "us-east-1" : region);
   auto body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn="
-              + uri_encode(role, false) + "&RoleSessionName="
-              + uri_encode(session, false)
+              + uri_encode(role, false)
+              + "&RoleSessionName=" + uri_encode(session, false)
               + "&WebIdentityToken=" + uri_encode(token, false);
   auto a = fetch("POST", url,
                  {{"Content-Type", "application/x-www-form-urlencoded"}}, body,
                  5000);
   if (a.status != 200)
-    return codecs::expected<credentials>{no_creds(
-      "STS AssumeRoleWithWebIdentity for " + role + " failed: "
-      + (a.status == 0 ? a.error
-                       : "HTTP " + std::to_string(a.status) + " "
-                           + xml_tag(a.body, "Code")))};
+    return codecs::expected<credentials>{
+        no_creds("STS AssumeRoleWithWebIdentity for " + role + " failed: "
+                 + (a.status == 0 ? a.error
+                                  : "HTTP " + std::to_string(a.status) + " "
+                                        + xml_tag(a.body, "Code")))};
   credentials c{xml_tag(a.body, "AccessKeyId"),
                 xml_tag(a.body, "SecretAccessKey"),
                 xml_tag(a.body, "SessionToken"),
                 parse_time(xml_tag(a.body, "Expiration"))};
   if (c.empty())
     return codecs::expected<credentials>{
-      no_creds("STS AssumeRoleWithWebIdentity answered no credentials")};
+        no_creds("STS AssumeRoleWithWebIdentity answered no credentials")};
   return codecs::expected<credentials>{c};
 }
 
@@ -178,8 +178,8 @@ std::optional<codecs::expected<credentials>> from_container() {
   auto a = fetch("GET", url, h, "", 2000);
   if (a.status != 200)
     return codecs::expected<credentials>{no_creds(
-      "the container credentials endpoint failed: "
-      + (a.status == 0 ? a.error : "HTTP " + std::to_string(a.status)))};
+        "the container credentials endpoint failed: "
+        + (a.status == 0 ? a.error : "HTTP " + std::to_string(a.status)))};
   return from_json(a.body, "the container credentials endpoint");
 }
 
@@ -204,9 +204,9 @@ fetch_answer imds_get(const std::string& path) {
                  {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}, "", 1000);
   if (t.status != 200) {
     fetch_answer out;
-    out.error = t.status == 0 ? t.error
-                              : "IMDSv2 token refused: HTTP "
-                                  + std::to_string(t.status);
+    out.error = t.status == 0
+                    ? t.error
+                    : "IMDSv2 token refused: HTTP " + std::to_string(t.status);
     return out;
   }
   return fetch("GET", base + path, {{"X-aws-ec2-metadata-token", t.body}}, "",
@@ -218,9 +218,9 @@ codecs::expected<credentials> from_instance() {
   if (roles.status != 200)
     return no_creds("instance metadata: "
                     + (roles.status == 0
-                         ? roles.error
-                         : "no instance role (HTTP "
-                             + std::to_string(roles.status) + ")"));
+                           ? roles.error
+                           : "no instance role (HTTP "
+                                 + std::to_string(roles.status) + ")"));
   auto role = trim(roles.body.substr(0, roles.body.find('\n')));
   auto a = imds_get("/latest/meta-data/iam/security-credentials/" + role);
   if (a.status != 200)
@@ -257,13 +257,17 @@ std::string resolve_region() {
 }
 
 codecs::expected<credentials> resolve_credentials() {
-  credentials c{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
-                env("AWS_SESSION_TOKEN"), {}};
+  credentials c{env("AWS_ACCESS_KEY_ID"),
+                env("AWS_SECRET_ACCESS_KEY"),
+                env("AWS_SESSION_TOKEN"),
+                {}};
   if (!c.empty())
     return c;
   auto p = profile_settings();
-  c = credentials{p["aws_access_key_id"], p["aws_secret_access_key"],
-                  p["aws_session_token"], {}};
+  c = credentials{p["aws_access_key_id"],
+                  p["aws_secret_access_key"],
+                  p["aws_session_token"],
+                  {}};
   if (!c.empty())
     return c;
   if (auto w = from_web_identity())
@@ -324,11 +328,11 @@ void credential_provider::run() {
     // Due 5 minutes before expiry (long-term keys: 5 minutes after the
     // last read); after a failed refresh, again in 10 s.
     auto due = creds_.expiration != clock::time_point{}
-                 ? creds_.expiration - std::chrono::minutes(5)
-                 : fetched_ + std::chrono::minutes(5);
+                   ? creds_.expiration - std::chrono::minutes(5)
+                   : fetched_ + std::chrono::minutes(5);
     due = std::max(due, retry_at);
     auto wait = std::min<clock::duration>(
-      check_, std::max<clock::duration>(due - clock::now(), {}));
+        check_, std::max<clock::duration>(due - clock::now(), {}));
     cv_.wait_for(lock, wait, [this] { return stop_; });
     if (stop_)
       return;

@@ -29,8 +29,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto b = value.find_first_not_of(" \t");
     auto e = value.find_last_not_of(" \t\r\n");
     out->headers.emplace_back(name, b == std::string::npos
-                                      ? std::string()
-                                      : value.substr(b, e - b + 1));
+                                        ? std::string()
+                                        : value.substr(b, e - b + 1));
   }
   return size * n;
 }

@@ -23,8 +23,9 @@ struct fetch_answer {
 /// `timeout_ms`, connecting for at most a second. Call only from threads
 /// that may block: the credential refresher, the registry's own thread,
 /// startup.
-fetch_answer fetch(const std::string& method, const std::string& url,
-                   const std::vector<std::pair<std::string, std::string>>& headers,
-                   const std::string& body, long timeout_ms);
+fetch_answer
+fetch(const std::string& method, const std::string& url,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::string& body, long timeout_ms);
 
 } // namespace kesm::transport::aws

@@ -38,7 +38,7 @@ secrets_manager_source::get(const std::string& arn) const {
     auto it = cache_.find(arn);
     if (it != cache_.end()
         && std::chrono::steady_clock::now() - it->second.at
-             < std::chrono::minutes(15))
+               < std::chrono::minutes(15))
       return it->second.text;
   }
   // arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME
@@ -70,7 +70,7 @@ secrets_manager_source::get(const std::string& arn) const {
     return refused(arn, answer.error);
   if (parser.parse(answer.body).get_object().get(obj))
     return refused(arn, "HTTP " + std::to_string(answer.status)
-                          + " without a JSON answer");
+                            + " without a JSON answer");
   std::string_view text;
   if (answer.status != 200) {
     std::string_view type, message;
@@ -79,7 +79,7 @@ secrets_manager_source::get(const std::string& arn) const {
     if (obj["Message"].get(message) && obj["message"].get(message))
       message = {};
     return refused(arn, std::string(type.empty() ? "HTTP error" : type) + ": "
-                          + std::string(message));
+                            + std::string(message));
   }
   if (obj["SecretString"].get(text))
     return refused(arn, "it has no SecretString (binary secrets are not"

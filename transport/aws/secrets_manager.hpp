@@ -22,12 +22,12 @@ namespace kesm::transport::aws {
 /// and at startup, never by a pooled actor. Thread-safe.
 class secrets_manager_source : public secret_source {
 public:
-  using credentials_fn = std::function<
-    codecs::expected<std::shared_ptr<credential_provider>>()>;
+  using credentials_fn
+      = std::function<codecs::expected<std::shared_ptr<credential_provider>>()>;
 
   secrets_manager_source(std::shared_ptr<secret_source> local,
                          credentials_fn credentials)
-    : local_(std::move(local)), credentials_(std::move(credentials)) {
+      : local_(std::move(local)), credentials_(std::move(credentials)) {
     // nop
   }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "codecs/base64.hpp"
 #include "transport/aws/sigv4.hpp"
 
 namespace kesm::transport::aws {
@@ -48,7 +49,8 @@ url_parts split_url(const std::string& url) {
   out.host = url.substr(at, path_at == std::string::npos ? std::string::npos
                                                          : path_at - at);
   auto colon = out.host.rfind(':');
-  if (colon != std::string::npos && out.host.find(']', colon) == std::string::npos) {
+  if (colon != std::string::npos
+      && out.host.find(']', colon) == std::string::npos) {
     auto port = out.host.substr(colon + 1);
     if ((out.scheme == "https" && port == "443")
         || (out.scheme == "http" && port == "80"))
@@ -68,18 +70,16 @@ url_parts split_url(const std::string& url) {
   return out;
 }
 
-void sign(aws_request& req, const credentials& creds,
-          const std::string& region, const std::string& service,
-          std::time_t now) {
+void sign(aws_request& req, const credentials& creds, const std::string& region,
+          const std::string& service, std::time_t now) {
   auto date_time = amz_date(now);
   auto date = date_time.substr(0, 8);
   auto parts = split_url(req.url);
   auto drop = [&](const char* name) {
-    req.headers.erase(std::remove_if(req.headers.begin(), req.headers.end(),
-                                     [&](auto& h) {
-                                       return lower(h.first) == name;
-                                     }),
-                      req.headers.end());
+    req.headers.erase(
+        std::remove_if(req.headers.begin(), req.headers.end(),
+                       [&](auto& h) { return lower(h.first) == name; }),
+        req.headers.end());
   };
   drop("x-amz-date");
   drop("authorization");
@@ -109,15 +109,14 @@ void sign(aws_request& req, const credentials& creds,
   for (auto& [name, unused] : names)
     signed_headers += (signed_headers.empty() ? "" : ";") + name;
   s.payload_hash
-    = req.payload_hash.empty() ? sha256_hex(req.body) : req.payload_hash;
+      = req.payload_hash.empty() ? sha256_hex(req.body) : req.payload_hash;
   auto canonical = canonical_request(s, signed_headers);
   auto sig = signature(creds.secret_key, date_time, date, region, service,
                        canonical);
-  req.headers.emplace_back("Authorization",
-                           "AWS4-HMAC-SHA256 Credential=" + creds.access_key
-                             + "/" + scope(date, region, service)
-                             + ", SignedHeaders=" + signed_headers
-                             + ", Signature=" + sig);
+  req.headers.emplace_back(
+      "Authorization", "AWS4-HMAC-SHA256 Credential=" + creds.access_key + "/"
+                           + scope(date, region, service) + ", SignedHeaders="
+                           + signed_headers + ", Signature=" + sig);
 }
 
 std::string presign(const std::string& url, const credentials& creds,
@@ -162,6 +161,21 @@ std::string presign(const std::string& url, const credentials& creds,
                        canonical_request(s, "host"));
   return parts.scheme + "://" + parts.host + parts.path + "?" + query
          + "&X-Amz-Signature=" + sig;
+}
+
+std::string msk_iam_token(const credentials& creds, const std::string& region,
+                          std::time_t now, const std::string& user_agent) {
+  auto url = presign("https://kafka." + region
+                         + ".amazonaws.com/?Action=kafka-cluster%3AConnect",
+                     creds, region, "kafka-cluster", 900, now)
+             + "&User-Agent=" + uri_encode(user_agent, false);
+  std::string out;
+  codecs::base64_append(out, url.data(), url.size());
+  for (auto& c : out)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=')
+    out.pop_back();
+  return out;
 }
 
 } // namespace kesm::transport::aws

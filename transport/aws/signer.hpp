@@ -37,9 +37,8 @@ struct aws_request {
 /// `X-Amz-Date`, `X-Amz-Security-Token` (with a session token) and
 /// `Authorization`, signing every header but Expect, User-Agent and
 /// X-Amzn-Trace-Id, plus Host. `now`: seconds since the epoch.
-void sign(aws_request& req, const credentials& creds,
-          const std::string& region, const std::string& service,
-          std::time_t now);
+void sign(aws_request& req, const credentials& creds, const std::string& region,
+          const std::string& service, std::time_t now);
 
 /// A presigned GET URL for `url` (the query form, as botocore's
 /// SigV4QueryAuth builds it: the URL's own parameters, then X-Amz-Algorithm,
@@ -48,6 +47,14 @@ void sign(aws_request& req, const credentials& creds,
 std::string presign(const std::string& url, const credentials& creds,
                     const std::string& region, const std::string& service,
                     int expires_seconds, std::time_t now);
+
+/// The SASL/OAUTHBEARER token MSK IAM accepts, as AWS's
+/// aws-msk-iam-sasl-signer libraries make it: the base64url (unpadded)
+/// text of a URL presigned for `kafka-cluster` in `region`:
+/// `https://kafka.<region>.amazonaws.com/?Action=kafka-cluster%3AConnect`
+/// with X-Amz-Expires=900, then `&User-Agent=<user_agent>`.
+std::string msk_iam_token(const credentials& creds, const std::string& region,
+                          std::time_t now, const std::string& user_agent);
 
 /// `YYYYMMDDTHHMMSSZ` of `now`.
 std::string amz_date(std::time_t now);
