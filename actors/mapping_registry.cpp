@@ -1,15 +1,17 @@
 #include "actors/mapping_registry.hpp"
 
-#include "codecs/access_config.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <optional>
 #include <set>
 
+#include <simdjson.h>
+
 #include "actors/atoms.hpp"
+#include "codecs/access_config.hpp"
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_update.hpp"
+#include "transport/aws/msk_iam.hpp"
 #include "transport/kafka.hpp"
 #include "transport/log.hpp"
 
@@ -55,6 +57,8 @@ struct registry_state {
   registry_options opts;
   std::map<std::string, entry> entries;
   std::vector<std::string> order; // creation order, for List
+  /// MSK clusters resolved through discover_cluster (kept across reloads).
+  std::map<std::string, std::vector<std::string>> discovered;
   bool stopping = false;
   caf::error exit_reason;
 
@@ -146,6 +150,59 @@ codecs::expected<transport::kafka_props> security(self_ptr self,
   return transport::resolve_security(cfg, *opts.secrets, opts.defaults.kafka);
 }
 
+/// The authentication of an MSK mapping's document, for its bootstrap
+/// list: `scram`, `tls`, `iam` or `plaintext`.
+std::string msk_auth(self_ptr self, std::string_view document) {
+  if (document.find("SASL_SCRAM_512_AUTH") != std::string_view::npos)
+    return "scram";
+  if (document.find("CLIENT_CERTIFICATE_TLS_AUTH") != std::string_view::npos)
+    return "tls";
+  return self->state.opts.msk_iam ? "iam" : "plaintext";
+}
+
+/// parse_mapping, asking AWS for an undeclared MSK cluster's brokers when
+/// discovery is on (remembered across config reloads).
+codecs::expected<codecs::mapping_config>
+parse(self_ptr self, std::string_view document, std::string uuid) {
+  auto& st = self->state;
+  auto cfg = codecs::parse_mapping(document, st.opts.clusters, uuid, now_ms());
+  if (cfg || cfg.err().code != codecs::errc::not_found
+      || !st.opts.discover_cluster)
+    return cfg;
+  simdjson::dom::parser parser;
+  std::string_view arn;
+  if (parser.parse(document.data(), document.size())["EventSourceArn"].get(arn))
+    return cfg;
+  auto brokers = st.opts.discover_cluster(std::string(arn),
+                                          msk_auth(self, document));
+  if (!brokers)
+    return brokers.err();
+  log(log_level::info, "registry",
+      "cluster " + std::string(arn) + ": bootstrap servers from AWS");
+  st.discovered[std::string(arn)] = *brokers;
+  st.opts.clusters[std::string(arn)] = *brokers;
+  return codecs::parse_mapping(document, st.opts.clusters, std::move(uuid),
+                               now_ms());
+}
+
+/// The props that make an MSK mapping without its own authentication use
+/// IAM, when `msk_iam` is on.
+void add_msk_iam(self_ptr self, const codecs::mapping_config& cfg,
+                 transport::kafka_props& props) {
+  if (!self->state.opts.msk_iam || cfg.event_source_arn.empty())
+    return;
+  auto acl = cfg.echoed.find("SourceAccessConfigurations");
+  if (acl != cfg.echoed.end()
+      && (acl->second.find("SASL_SCRAM_512_AUTH") != std::string::npos
+          || acl->second.find("CLIENT_CERTIFICATE_TLS_AUTH")
+               != std::string::npos))
+    return;
+  for (auto& [k, v] :
+       transport::aws::msk_iam_props(
+         transport::aws::arn_region(cfg.event_source_arn)))
+    props[k] = v;
+}
+
 void start(self_ptr self, entry& e) {
   auto& opts = self->state.opts;
   auto fn = opts.functions.find(function_key(e.cfg.function_name, opts));
@@ -171,6 +228,7 @@ void start(self_ptr self, entry& e) {
   mapping_options mo = opts.defaults;
   for (auto& [k, v] : *sec)
     mo.kafka[k] = v;
+  add_msk_iam(self, e.cfg, mo.kafka);
   mo.config = e.cfg;
   mo.target = fn->second;
   e.sup = spawn_mapping(self->system(), std::move(mo));
@@ -260,7 +318,7 @@ caf::expected<bool> persist(self_ptr self, const entry& e) {
 
 api_reply create(self_ptr self, const api_request& req) {
   auto& st = self->state;
-  auto cfg = codecs::parse_mapping(req.body, st.opts.clusters, "", now_ms());
+  auto cfg = parse(self, req.body, "");
   if (!cfg)
     return from_codec_error(cfg.err());
   if (auto ok = codecs::check_allowed_clusters(*cfg, st.opts.allowed_clusters);
@@ -311,8 +369,7 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
   auto merged = codecs::apply_update(e.document, req.body);
   if (!merged)
     return from_codec_error(merged.err());
-  auto cfg = codecs::parse_mapping(*merged, st.opts.clusters, e.cfg.uuid,
-                                   now_ms());
+  auto cfg = parse(self, *merged, e.cfg.uuid);
   if (!cfg)
     return from_codec_error(cfg.err());
   if (cfg->consumer_group_id != e.cfg.consumer_group_id)
@@ -634,8 +691,7 @@ void load(self_ptr self) {
       log(log_level::error, "registry", stored.err().message);
     else
       for (auto& m : *stored) {
-        auto cfg = codecs::parse_mapping(m.document, st.opts.clusters, m.uuid,
-                                         now_ms());
+        auto cfg = parse(self, m.document, m.uuid);
         if (!cfg) {
           log(log_level::error, "mapping " + m.uuid,
               "stored mapping no longer valid, not started: "
@@ -670,6 +726,8 @@ std::string reload(self_ptr self, registry_reload& next) {
   auto& st = self->state;
   st.opts.functions = std::move(next.functions);
   st.opts.clusters = std::move(next.clusters);
+  for (auto& [arn, brokers] : st.discovered)
+    st.opts.clusters.emplace(arn, brokers); // declared ones win
   st.opts.allowed_clusters = std::move(next.allowed_clusters);
   if (next.secrets)
     st.opts.secrets = std::move(next.secrets);

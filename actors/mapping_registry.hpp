@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,15 @@ struct registry_options {
   std::shared_ptr<transport::secret_source> secrets;
   /// The durable store of API-created mappings; may be null (tests).
   std::shared_ptr<transport::mapping_store> store;
+  /// `"msk_iam": true`: an MSK mapping without SASL_SCRAM_512_AUTH or
+  /// CLIENT_CERTIFICATE_TLS_AUTH authenticates with IAM, as on Lambda.
+  bool msk_iam = false;
+  /// Resolves an MSK cluster ARN the config does not declare to its
+  /// bootstrap servers for an authentication (`iam`, `scram`, `tls`,
+  /// `plaintext`); null: undeclared clusters are refused. Blocking.
+  std::function<codecs::expected<std::vector<std::string>>(
+    const std::string& arn, const std::string& auth)>
+    discover_cluster;
   /// Template for every mapping's runtime options (pollers, Kafka props).
   mapping_options defaults;
 };

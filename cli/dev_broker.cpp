@@ -50,11 +50,16 @@ struct dev_front {
   bool start(const dev_broker_options& opts, const std::string& upstream) {
     transport::kafka_front::front_options fo;
     for (auto& spec : opts.sasl) {
+      if (spec == "oauthbearer" || spec == "OAUTHBEARER") {
+        fo.mechanisms.push_back("OAUTHBEARER");
+        fo.check_bearer = transport::kafka_front::msk_token_shape;
+        continue;
+      }
       std::string mech, user, password;
       if (!parse_sasl(spec, mech, user, password)) {
         std::cerr << "kesm dev-broker: bad --sasl value; use mechanism:user:"
                      "password with mechanism plain, scram-sha-256 or"
-                     " scram-sha-512\n";
+                     " scram-sha-512, or oauthbearer (MSK IAM tokens)\n";
         return false;
       }
       if (std::find(fo.mechanisms.begin(), fo.mechanisms.end(), mech)

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
                 " second line of stdout");
   dev->add_option("--sasl", broker.sasl,
                   "Require SASL: mechanism:user:password, mechanism one of"
-                  " plain, scram-sha-256, scram-sha-512 (repeatable)");
+                  " plain, scram-sha-256, scram-sha-512; or oauthbearer"
+                  " (MSK IAM tokens, shape and expiry checked; repeatable)");
   dev->add_flag("--client-certs", broker.client_certs,
                 "Require a client certificate signed by the throwaway CA"
                 " (implies --tls; writes client.pem and client-key.pem"

@@ -18,6 +18,7 @@
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
 #include "transport/aws/credentials.hpp"
+#include "transport/aws/msk_iam.hpp"
 #include "transport/aws/secrets_manager.hpp"
 #include "transport/aws/sigv4.hpp"
 #include "transport/secrets.hpp"
@@ -226,6 +227,22 @@ int run_serve(const serve_options& opts) {
     return 2;
   }
   ro.functions = std::move(*functions);
+  if (cfg->msk_iam || cfg->msk_discovery) {
+    auto creds = aws_credentials();
+    if (!creds) {
+      std::cerr << "kesm serve: " << opts.config_path << ": msk_iam / "
+                << "msk_discovery need AWS credentials: "
+                << creds.err().message << "\n";
+      return 2;
+    }
+    transport::aws::set_msk_iam_credentials(*creds);
+    ro.msk_iam = cfg->msk_iam;
+    if (cfg->msk_discovery)
+      ro.discover_cluster = [provider = *creds](const std::string& arn,
+                                                const std::string& auth) {
+        return transport::aws::bootstrap_brokers(arn, auth, *provider);
+      };
+  }
   ro.clusters = cfg->clusters;
   ro.allowed_clusters = cfg->allowed_clusters;
   ro.secrets = make_secrets(*cfg);

@@ -255,6 +255,12 @@ expected<service_config> parse_service_config(std::string_view json,
     } else if (key == "secrets_manager") {
       if (val.get_bool().get(cfg.secrets_manager))
         return bad("\"secrets_manager\" must be true or false");
+    } else if (key == "msk_iam") {
+      if (val.get_bool().get(cfg.msk_iam))
+        return bad("\"msk_iam\" must be true or false");
+    } else if (key == "msk_discovery") {
+      if (val.get_bool().get(cfg.msk_discovery))
+        return bad("\"msk_discovery\" must be true or false");
     } else if (key == "mappings") {
       if (val.get_array().get(mappings))
         return bad("\"mappings\" must be a list of CreateEventSourceMapping"
@@ -264,7 +270,7 @@ expected<service_config> parse_service_config(std::string_view json,
       return bad("unknown top-level key \"" + std::string(key)
                  + "\" (known: functions, clusters, mappings, kafka, allowed_clusters,"
                  " api_access_keys, secrets, secrets_dir, secrets_env,"
-                 " secrets_manager)");
+                 " secrets_manager, msk_iam, msk_discovery)");
     }
   }
   if (!has_mappings)

@@ -52,6 +52,10 @@ struct service_config {
   bool secrets_env = false;
   /// Secrets no local source holds are read from AWS Secrets Manager.
   bool secrets_manager = false;
+  /// MSK mappings without SCRAM or client-certificate auth use IAM.
+  bool msk_iam = false;
+  /// Undeclared MSK clusters are resolved with GetBootstrapBrokers.
+  bool msk_discovery = false;
 };
 
 /// Checks every bootstrap server of `cfg` against `allowed` (see

@@ -1,5 +1,6 @@
 #include "transport/kafka.hpp"
 
+#include "transport/aws/msk_iam.hpp"
 #include "transport/log.hpp"
 
 #include <algorithm>
@@ -42,6 +43,7 @@ codecs::expected<conf_ptr> make_conf(const kafka_props& props) {
       return codecs::error{codecs::errc::invalid_parameter,
                            "Kafka property " + describe_property(k, v) + ": " + err};
   }
+  aws::install_msk_iam(conf.get());
   return conf;
 }
 

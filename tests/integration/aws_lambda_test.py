@@ -138,6 +138,20 @@ class FakeAws:
 
 
 class LambdaTargetTest(unittest.TestCase):
+    def stop_all(self, kesm, broker, err, fake):
+        """Stops kesm (expecting exit 0), the broker and the fake; kesm's log."""
+        kesm.send_signal(signal.SIGTERM)
+        self.assertEqual(kesm.wait(timeout=60), 0)
+        kesm.stdout.close()
+        broker.send_signal(signal.SIGTERM)
+        broker.wait(timeout=30)
+        broker.stdout.close()
+        err.seek(0)
+        log = err.read()
+        err.close()
+        fake.server.shutdown()
+        return log
+
     def test_invoke_api_outcomes_signatures_and_credential_refresh(self):
         tmp = tempfile.mkdtemp(prefix="kesm-lambda-")
         broker = subprocess.Popen([KESM, "dev-broker", "--topic", "orders:1"],
@@ -209,16 +223,7 @@ class LambdaTargetTest(unittest.TestCase):
             self.assertGreaterEqual(calls[2][0] - calls[1][0], 1.9)
             eventually(lambda: mapping()["LastProcessingResult"] == "OK", what="OK again")
         finally:
-            kesm.send_signal(signal.SIGTERM)
-            self.assertEqual(kesm.wait(timeout=60), 0)
-            kesm.stdout.close()
-            broker.send_signal(signal.SIGTERM)
-            broker.wait(timeout=30)
-            broker.stdout.close()
-            err.seek(0)
-            log = err.read()
-            err.close()
-            fake.server.shutdown()
+            log = self.stop_all(kesm, broker, err, fake)
         for secret in ("secret-1", "secret-2", "token-1", "token-2"):
             self.assertNotIn(secret, log)
 
@@ -264,16 +269,7 @@ class LambdaTargetTest(unittest.TestCase):
             self.assertGreaterEqual(fake.secret_reads, 1)
             self.assertEqual(fake.bad_signatures, 0)
         finally:
-            kesm.send_signal(signal.SIGTERM)
-            self.assertEqual(kesm.wait(timeout=60), 0)
-            kesm.stdout.close()
-            broker.send_signal(signal.SIGTERM)
-            broker.wait(timeout=30)
-            broker.stdout.close()
-            err.seek(0)
-            log = err.read()
-            err.close()
-            fake.server.shutdown()
+            log = self.stop_all(kesm, broker, err, fake)
         self.assertNotIn("pw-from-sm", log)
 
 

@@ -63,7 +63,8 @@ struct grant {
 };
 
 std::string mapping(const std::string& topic, const std::string& bootstrap,
-                    const std::vector<grant>& list) {
+                    const std::vector<grant>& list,
+                    const std::string& extra = "") {
   std::string acl;
   for (auto& a : list)
     acl += std::string(acl.empty() ? "" : ",") + R"({"Type":")" + a.type
@@ -71,7 +72,8 @@ std::string mapping(const std::string& topic, const std::string& bootstrap,
   return R"({"FunctionName":"fn","Topics":[")" + topic
          + R"("],"StartingPosition":"TRIM_HORIZON","BatchSize":10,)"
            R"("MaximumBatchingWindowInSeconds":0,)"
-           R"("SelfManagedKafkaEventSourceConfig":{"ConsumerGroupId":"g-)"
+         + extra
+         + R"("SelfManagedKafkaEventSourceConfig":{"ConsumerGroupId":"g-)"
          + topic
          + R"("},"SelfManagedEventSource":{"Endpoints":)"
            R"({"KAFKA_BOOTSTRAP_SERVERS":[")"
@@ -178,7 +180,23 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
                                        : s.sasl;
     mappings.push_back(mapping(topic, front->bootstrap(), list));
   }
-  scripted_function fn;
+  // The on-failure producer authenticates like the consumer: a mapping
+  // whose function always fails dead-letters through the SASL front.
+  s.cluster.create_topic("dlqsrc", 1);
+  s.cluster.create_topic("dlqout", 1);
+  s.cluster.produce("dlqsrc", 0, 10);
+  mappings.push_back(
+    mapping("dlqsrc", s.sasl->bootstrap(),
+            {{"SASL_SCRAM_512_AUTH", "alice"},
+             {"SERVER_ROOT_CA_CERTIFICATE", "ca"}},
+            R"("MaximumRetryAttempts":0,"DestinationConfig":{"OnFailure":)"
+            R"({"Destination":"kafka://dlqout"}},)"));
+  scripted_function fn([](size_t, const invocation& inv) {
+    transport::function_reply r;
+    if (!inv.records.empty() && inv.records.front().topic == "dlqsrc")
+      r.status = 500;
+    return r;
+  });
   // librdkafka's own debug lines are part of what must hold no secret.
   auto path = put("auth-all.json",
                   config(fn.url(), secrets, mappings,
@@ -198,7 +216,10 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
       return all_committed(s.cluster, "g-" + topic, topic);
     })) << topic;
   }
-  EXPECT_GE(s.sasl->accepted(), 3u);
+  EXPECT_EQ(s.cluster.read("dlqout", 10).size(), 10u)
+    << "dead letters did not arrive through the secured front";
+  EXPECT_TRUE(eventually([&] { return all_committed(s.cluster, "g-dlqsrc", "dlqsrc"); }));
+  EXPECT_GE(s.sasl->accepted(), 4u);
   EXPECT_GE(s.mtls->accepted(), 1u);
   auto outputs
       = get(port, "/2015-03-31/event-source-mappings/") + get(port, "/metrics");

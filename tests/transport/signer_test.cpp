@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "codecs/base64.hpp"
@@ -28,7 +30,10 @@ std::string json_str(const std::string& s) {
 
 /// botocore's answer for `input` (a JSON object).
 std::string botocore(const std::string& input) {
-  auto path = ::testing::TempDir() + "sigv4-in.json";
+  // One file per call and process: ctest runs tests side by side.
+  static int calls = 0;
+  auto path = ::testing::TempDir() + "sigv4-in-" + std::to_string(getpid())
+              + "-" + std::to_string(++calls) + ".json";
   std::ofstream(path) << input;
   std::string cmd = std::string(KESM_PYTHON) + " " + KESM_TESTS_DIR
                     + "/transport/sigv4_reference.py < " + path;

@@ -127,19 +127,8 @@ std::string presign(const std::string& url, const credentials& creds,
   auto parts = split_url(url);
   // The URL's own parameters (decoded, re-encoded strictly), then ours.
   std::string query;
-  std::string_view q = parts.query;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    auto eq = pair.find('=');
-    auto k = uri_decode(pair.substr(0, eq));
-    auto v = eq == std::string_view::npos ? std::string()
-                                          : uri_decode(pair.substr(eq + 1));
-    query += uri_encode(k, false) + "=" + uri_encode(v, false) + "&";
-  }
+  for (auto& [k, v] : strict_query(parts.query))
+    query += k + "=" + v + "&";
   auto add = [&](const char* k, const std::string& v, bool last = false) {
     query += std::string(k) + "=" + uri_encode(v, false) + (last ? "" : "&");
   };

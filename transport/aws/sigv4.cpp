@@ -100,18 +100,14 @@ std::string uri_decode(std::string_view s) {
   return out;
 }
 
-std::string canonical_request(const signable_request& req,
-                              const std::string& signed_headers) {
-  std::string out = req.method + '\n';
-  out += uri_encode(req.raw_path.empty() ? "/" : req.raw_path, true);
-  out += '\n';
-  // Query: decoded, encoded strictly, sorted by name then value.
+std::vector<std::pair<std::string, std::string>>
+strict_query(std::string_view raw) {
   std::vector<std::pair<std::string, std::string>> params;
-  std::string_view q = req.raw_query;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+  while (!raw.empty()) {
+    auto amp = raw.find('&');
+    auto pair = raw.substr(0, amp);
+    raw = amp == std::string_view::npos ? std::string_view{}
+                                        : raw.substr(amp + 1);
     if (pair.empty())
       continue;
     auto eq = pair.find('=');
@@ -121,6 +117,16 @@ std::string canonical_request(const signable_request& req,
     params.emplace_back(uri_encode(uri_decode(k), false),
                         uri_encode(uri_decode(v), false));
   }
+  return params;
+}
+
+std::string canonical_request(const signable_request& req,
+                              const std::string& signed_headers) {
+  std::string out = req.method + '\n';
+  out += uri_encode(req.raw_path.empty() ? "/" : req.raw_path, true);
+  out += '\n';
+  // Query: decoded, encoded strictly, sorted by name then value.
+  auto params = strict_query(req.raw_query);
   std::sort(params.begin(), params.end());
   for (size_t i = 0; i < params.size(); ++i)
     out += (i ? "&" : "") + params[i].first + "=" + params[i].second;

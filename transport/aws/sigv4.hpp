@@ -25,6 +25,11 @@ std::string uri_encode(std::string_view s, bool keep_slash);
 /// Percent-decoding (`+` is left as it is).
 std::string uri_decode(std::string_view s);
 
+/// The `name=value` pairs of a raw query, in order, each decoded and
+/// encoded again strictly (uri_encode).
+std::vector<std::pair<std::string, std::string>>
+strict_query(std::string_view raw);
+
 /// One HTTP request as SigV4 sees it.
 struct signable_request {
   std::string method;

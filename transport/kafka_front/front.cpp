@@ -1,6 +1,7 @@
 #include "transport/kafka_front/front.hpp"
 
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "codecs/base64.hpp"
 #include "transport/kafka_front/scram.hpp"
 #include "transport/kafka_front/wire.hpp"
 
@@ -278,7 +280,22 @@ private:
     if (!bytes || mechanism_.empty())
       return false;
     std::optional<std::string> answer;
-    if (mechanism_ == "PLAIN") {
+    if (mechanism_ == "OAUTHBEARER") {
+      // RFC 7628: gs2-header \x01 auth=Bearer <token> \x01 ... \x01\x01
+      auto at = bytes->find("\x01" "auth=Bearer ");
+      std::string why = "no bearer token";
+      if (at != std::string::npos) {
+        at += 13;
+        auto token = bytes->substr(at, bytes->find('\x01', at) - at);
+        if (front_.opts_.check_bearer
+            && front_.opts_.check_bearer(token, why)) {
+          answer = "";
+          authenticated_ = true;
+        }
+      }
+      if (!answer)
+        front_.refuse("OAUTHBEARER token refused: " + why);
+    } else if (mechanism_ == "PLAIN") {
       // authzid \0 user \0 password
       auto a = bytes->find('\0');
       auto b = a == std::string::npos ? a : bytes->find('\0', a + 1);
@@ -339,9 +356,11 @@ secure_front::secure_front(front_options opts) : opts_(std::move(opts)) {
 codecs::expected<std::unique_ptr<secure_front>>
 secure_front::start(const std::string& upstream, front_options opts) {
   for (auto& m : opts.mechanisms)
-    if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512")
+    if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512"
+        && m != "OAUTHBEARER")
       return failed("unknown SASL mechanism " + m
-                    + "; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+                    + "; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or"
+                      " OAUTHBEARER");
   std::unique_ptr<secure_front> f{new secure_front(std::move(opts))};
   if (!f->opts_.server.certificate.empty()) {
     f->ctx_ = SSL_CTX_new(TLS_server_method());
@@ -485,6 +504,48 @@ void secure_front::accept_loop() {
 void secure_front::serve(int fd, int upstream_port) {
   connection c{*this, fd};
   c.run(upstream_port);
+}
+
+bool msk_token_shape(const std::string& token, std::string& why) {
+  std::string b64 = token;
+  for (auto& c : b64)
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (b64.size() % 4 != 0)
+    b64 += '=';
+  std::string url;
+  if (!codecs::base64_decode(b64.data(), b64.size(), url)) {
+    why = "not base64url";
+    return false;
+  }
+  auto param = [&](const std::string& name) -> std::string {
+    auto at = url.find((url.find("?" + name + "=") != std::string::npos
+                          ? "?"
+                          : "&")
+                       + name + "=");
+    if (at == std::string::npos)
+      return {};
+    at += name.size() + 2;
+    return url.substr(at, url.find('&', at) - at);
+  };
+  if (url.rfind("https://kafka.", 0) != 0
+      || param("Action") != "kafka-cluster%3AConnect"
+      || param("X-Amz-Signature").size() != 64) {
+    why = "not a presigned kafka-cluster:Connect URL";
+    return false;
+  }
+  auto date = param("X-Amz-Date");
+  std::tm tm{};
+  if (date.size() != 16
+      || strptime(date.c_str(), "%Y%m%dT%H%M%SZ", &tm) == nullptr) {
+    why = "no X-Amz-Date";
+    return false;
+  }
+  auto expires = timegm(&tm) + std::atol(param("X-Amz-Expires").c_str());
+  if (expires < std::time(nullptr)) {
+    why = "expired";
+    return false;
+  }
+  return true;
 }
 
 } // namespace kesm::transport::kafka_front

@@ -30,10 +30,19 @@ struct front_options {
   std::vector<std::string> mechanisms;
   /// User -> password.
   std::map<std::string, std::string> users;
+  /// OAUTHBEARER: whether a client's bearer token is good (`why` says why
+  /// not). With OAUTHBEARER in `mechanisms`; null refuses every token.
+  std::function<bool(const std::string& token, std::string& why)> check_bearer;
   /// Called (from connection threads) with one line per refused client:
   /// failed handshakes and authentications. Never holds a secret.
   std::function<void(const std::string&)> on_refused;
 };
+
+/// Whether `token` looks like an MSK IAM token (base64url of a presigned
+/// `kafka-cluster:Connect` URL, not expired): the check `kesm dev-broker
+/// --sasl oauthbearer` makes. It cannot verify the signature: that needs
+/// the secret key, which only AWS (or a test) has.
+bool msk_token_shape(const std::string& token, std::string& why);
 
 /// A TLS and SASL front for a plaintext Kafka cluster (the embedded
 /// broker, whose mock speaks neither): one listener on 127.0.0.1 per
