@@ -10,6 +10,8 @@
 
 #include "integration/child.hpp"
 #include "integration/harness.hpp"
+#include "codecs/base64.hpp"
+#include "transport/aws/signer.hpp"
 #include "transport/kafka_front/front.hpp"
 
 using namespace kesm;
@@ -367,4 +369,84 @@ TEST(kafka_auth,
   EXPECT_TRUE(eventually(
       [&] { return states(port)["acl"].second == "USER_INITIATED"; }));
   EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+namespace {
+
+/// Verifies an MSK IAM token as MSK would: the presigned URL's signature
+/// recomputed with the key's secret, for the token's own X-Amz-Date.
+bool verify_msk_token(const std::string& token, const std::string& region,
+                      const kesm::transport::aws::credentials& creds,
+                      std::string& why) {
+  if (!msk_token_shape(token, why))
+    return false;
+  std::string b64 = token;
+  for (auto& c : b64)
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (b64.size() % 4 != 0)
+    b64 += '=';
+  std::string url;
+  kesm::codecs::base64_decode(b64.data(), b64.size(), url);
+  auto date_at = url.find("X-Amz-Date=") + 11;
+  std::tm tm{};
+  strptime(url.substr(date_at, 16).c_str(), "%Y%m%dT%H%M%SZ", &tm);
+  auto want = kesm::transport::aws::presign(
+    "https://kafka." + region
+      + ".amazonaws.com/?Action=kafka-cluster%3AConnect",
+    creds, region, "kafka-cluster", 900, timegm(&tm));
+  if (url.rfind(want + "&User-Agent=", 0) != 0) {
+    why = "signature does not match";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+TEST(kafka_auth, msk_iam_authenticates_with_a_signed_token) {
+  test_cluster cluster;
+  auto pki = *throwaway_pki::make();
+  kesm::transport::aws::credentials creds{"AKIAMSKTEST", "msk-secret-key",
+                                          "msk-session-token"};
+  std::atomic<int> verified{0};
+  front_options o;
+  o.server = pki.server;
+  o.mechanisms = {"OAUTHBEARER"};
+  o.check_bearer = [&](const std::string& token, std::string& why) {
+    bool ok = verify_msk_token(token, "eu-west-1", creds, why);
+    verified += ok ? 1 : 0;
+    return ok;
+  };
+  auto front = std::move(*secure_front::start(cluster.bootstrap(), o));
+  cluster.create_topic("iam", 1);
+  cluster.produce("iam", 0, 10);
+  auto ca = put("iam-ca.pem", pki.ca.certificate);
+  auto arn = std::string("arn:aws:kafka:eu-west-1:111122223333:cluster/c/1");
+  scripted_function fn;
+  auto m = R"({"FunctionName":"fn","Topics":["iam"],"EventSourceArn":")" + arn
+           + R"(","StartingPosition":"TRIM_HORIZON",)"
+             R"("MaximumBatchingWindowInSeconds":0,)"
+             R"("AmazonManagedKafkaEventSourceConfig":{"ConsumerGroupId":"g-iam"}})";
+  auto text = R"({"kafka":{"session.timeout.ms":6000,"ssl.ca.location":")"
+              + ca + R"("},"msk_iam":true,"clusters":{")" + arn + R"(":[")"
+              + front->bootstrap() + R"("]},"functions":{"fn":{"url":")"
+              + fn.url() + R"("}},"mappings":[)" + m + "]}";
+  auto path = put("auth-iam.json", text);
+  ::setenv("AWS_ACCESS_KEY_ID", creds.access_key.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", creds.secret_key.c_str(), 1);
+  ::setenv("AWS_SESSION_TOKEN", creds.session_token.c_str(), 1);
+  ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  auto err = dir() + "auth-iam.err";
+  child serve(serve_args(path, "auth-iam"), false, err);
+  for (auto* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                  "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED"})
+    ::unsetenv(v);
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 10; }, 60s))
+    << slurp(err);
+  EXPECT_GE(verified.load(), 1);
+  EXPECT_TRUE(eventually([&] { return all_committed(cluster, "g-iam", "iam"); }));
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  auto log = slurp(err);
+  EXPECT_EQ(log.find("msk-secret-key"), std::string::npos);
+  EXPECT_EQ(log.find("msk-session-token"), std::string::npos);
 }
