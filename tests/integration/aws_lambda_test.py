@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import SigV4Auth
@@ -45,12 +47,17 @@ class FakeAws:
         self.script = []  # answers to use before the default 200
         self.secrets = {}  # Secrets Manager: ARN -> SecretString
         self.secret_reads = 0
+        self.brokers = {}  # MSK cluster ARN -> BootstrapBrokerStringSaslIam
+        self.discoveries = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
+                m = re.match(r"^/v1/clusters/([^/]+)/bootstrap-brokers$", self.path)
+                if m:
+                    return self.bootstrap_brokers(urllib.parse.unquote(m.group(1)))
                 if self.path != "/creds" or self.headers.get("Authorization") != "ecs-token":
                     return self.answer(403, b"{}")
                 with fake.lock:
@@ -82,6 +89,16 @@ class FakeAws:
                     return self.answer(200, b"null", {"X-Amz-Executed-Version": "$LATEST"})
                 status, payload, headers = step
                 self.answer(status, payload, headers)
+
+            def bootstrap_brokers(self, arn):
+                if not fake.verify(self, b"", "kafka"):
+                    return self.answer(403, b'{"message":"bad signature"}')
+                with fake.lock:
+                    fake.discoveries += 1
+                    brokers = fake.brokers.get(arn)
+                if brokers is None:
+                    return self.answer(404, b'{"message":"Cluster not found"}')
+                self.answer(200, json.dumps({"BootstrapBrokerStringSaslIam": brokers}).encode())
 
             def get_secret_value(self, body):
                 if not fake.verify(self, body, "secretsmanager"):
@@ -124,7 +141,7 @@ class FakeAws:
                 secret, token, exp = self.issued.get(key, (None, None, None))
             if secret and exp > datetime.datetime.utcnow() and service == want_service:
                 headers = {h: handler.headers[h] for h in signed.split(";")}
-                req = AWSRequest(method="POST", url="http://%s%s" % (handler.headers["Host"], handler.path),
+                req = AWSRequest(method=handler.command, url="http://%s%s" % (handler.headers["Host"], handler.path),
                                  data=body, headers=headers)
                 req.context["timestamp"] = handler.headers["X-Amz-Date"]
                 signer = SigV4Auth(Credentials(key, secret, token), service, region)
@@ -271,6 +288,55 @@ class LambdaTargetTest(unittest.TestCase):
         finally:
             log = self.stop_all(kesm, broker, err, fake)
         self.assertNotIn("pw-from-sm", log)
+
+    def test_msk_iam_with_discovered_brokers_through_the_api(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-msk-")
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "iamt:1", "--tls", "--sasl", "oauthbearer"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        ca = broker.stdout.readline().strip()
+        plaintext = None
+        while plaintext is None:
+            line = broker.stderr.readline()
+            if "plaintext" in line:
+                plaintext = line.rsplit(" ", 1)[1].strip()
+        fake = FakeAws()
+        arn = "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/6c1f0a2e-1234-4f0e-9a1b-7f1e2d3c4b5a-2"
+        fake.brokers[arn] = bootstrap
+        config = os.path.join(tmp, "kesm.json")
+        with open(config, "w") as f:
+            json.dump({"kafka": {"session.timeout.ms": 6000, "ssl.ca.location": ca},
+                       "msk_iam": True, "msk_discovery": True,
+                       "functions": {"fn": {"lambda": "iam-fn", "region": "eu-west-1"}}}, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_ENDPOINT_URL": fake.url,
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
+                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
+        err = open(os.path.join(tmp, "err"), "w+")
+        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
+                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            line = kesm.stdout.readline()
+            api = line.split("API on ")[1].split("/2015")[0]
+            req = urllib.request.Request(api + "/2015-03-31/event-source-mappings/", method="POST",
+                                         data=json.dumps({"EventSourceArn": arn, "FunctionName": "fn",
+                                                          "Topics": ["iamt"], "StartingPosition": "TRIM_HORIZON",
+                                                          "MaximumBatchingWindowInSeconds": 0}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req) as r:
+                created = json.load(r)
+            self.assertEqual(created["EventSourceArn"], arn)
+            subprocess.run([KESM, "produce", "--bootstrap", plaintext, "--topic", "iamt", "--count", "10"],
+                           check=True, stdout=subprocess.DEVNULL)
+            eventually(lambda: sum(n for (_, _, _, n) in fake.calls) >= 10, what="10 records via MSK IAM")
+            self.assertEqual(fake.discoveries, 1)
+            self.assertEqual(fake.bad_signatures, 0)
+        finally:
+            broker.stderr.close()
+            log = self.stop_all(kesm, broker, err, fake)
+        self.assertIn("bootstrap servers from AWS", log)
 
 
 if __name__ == "__main__":
