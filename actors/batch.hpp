@@ -78,6 +78,10 @@ struct outcome {
   int status = 0;
   /// `throttled`: the function's Retry-After in milliseconds (0: none).
   int64_t retry_after_ms = 0;
+  /// Lambda's X-Amz-Function-Error value and executed version, when the
+  /// answer carried them (dead-letter envelopes).
+  std::string function_error_type;
+  std::string executed_version;
   /// `partial`: per partition, the lowest offset the function reported
   /// failed; it and the partition's later records are retried.
   std::vector<std::pair<int32_t, int64_t>> restart;

@@ -277,10 +277,13 @@ void supervisor_state::give_up(tracked& t, const std::vector<uint32_t>& idx,
                   : opts.function_arn;
   auto bootstrap = cfg.bootstrap_string();
   codecs::dead_letter_source src{fn_arn, cfg.event_source_arn, bootstrap};
-  codecs::dead_letter_response resp{last != nullptr ? last->status : 0,
-                                    last == nullptr
-                                      || last->kind
-                                           != outcome_kind::partial};
+  codecs::dead_letter_response resp{
+    last != nullptr ? last->status : 0,
+    last == nullptr || last->kind != outcome_kind::partial,
+    last != nullptr ? std::string_view(last->function_error_type)
+                    : std::string_view(),
+    last != nullptr ? std::string_view(last->executed_version)
+                    : std::string_view()};
   auto now = epoch_ms();
   for (auto i : idx) {
     auto& r = t.origin->records[i];

@@ -125,6 +125,13 @@ outcome classify(const transport::invocation_result& res,
     out.detail = "function throttled (HTTP 429"
                  + (res.error_type.empty() ? "" : " " + res.error_type) + ")";
     out.retry_after_ms = res.retry_after_ms;
+  } else if (res.status == 413 && b != nullptr && b->record_count() == 1) {
+    // The function refuses even one record's event: the oversize path
+    // (MaximumPayloadSizeExceeded), as for an event over kesm's own cap.
+    out.kind = outcome_kind::too_large;
+    out.detail = "the function refused a one-record event as too large (HTTP"
+                 " 413"
+                 + (res.error_type.empty() ? "" : " " + res.error_type) + ")";
   } else if (res.status < 200 || res.status > 299) {
     out.kind = outcome_kind::function_error;
     out.detail = "function answered HTTP " + std::to_string(res.status);
@@ -135,6 +142,8 @@ outcome classify(const transport::invocation_result& res,
     read_item_failures(res, *parser, *b, out);
   }
   out.status = res.status;
+  out.function_error_type = res.function_error_type;
+  out.executed_version = res.executed_version;
   return out;
 }
 

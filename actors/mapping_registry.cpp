@@ -173,6 +173,11 @@ parse(self_ptr self, std::string_view document, std::string uuid) {
   std::string_view arn;
   if (parser.parse(document.data(), document.size())["EventSourceArn"].get(arn))
     return cfg;
+  if (arn.find(":vpc-connection/") != std::string_view::npos)
+    return codecs::error{codecs::errc::not_found,
+                         cfg.err().message
+                           + " (a cross-account vpc-connection has no"
+                             " GetBootstrapBrokers; list its brokers there)"};
   auto brokers = st.opts.discover_cluster(std::string(arn),
                                           msk_auth(self, document));
   if (!brokers)

@@ -55,9 +55,15 @@ void write_dead_letter(std::string& out, const dead_letter_source& src,
   } else {
     out += "{\"statusCode\":";
     out += std::to_string(response->status);
-    out += ",\"executedVersion\":\"$LATEST\"";
-    if (response->function_error)
-      out += ",\"functionError\":\"Unhandled\"";
+    out += ",\"executedVersion\":";
+    str(response->executed_version.empty() ? std::string_view("$LATEST")
+                                            : response->executed_version);
+    if (response->function_error) {
+      out += ",\"functionError\":";
+      str(response->function_error_type.empty()
+            ? std::string_view("Unhandled")
+            : response->function_error_type);
+    }
     out += '}';
   }
   out += ",\"version\":\"1.0\",\"timestamp\":";

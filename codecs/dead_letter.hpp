@@ -31,8 +31,11 @@ struct dead_letter_source {
 struct dead_letter_response {
   /// HTTP status; 0 when the call got no answer (timeout, refused).
   int status = 0;
-  /// Writes `"functionError":"Unhandled"`.
+  /// Writes `"functionError"`: `function_error_type`, or `Unhandled`.
   bool function_error = true;
+  std::string_view function_error_type;
+  /// `executedVersion`: the answer's, or `$LATEST`.
+  std::string_view executed_version;
 };
 
 /// Appends the envelope of one failed record (esm-spec.md section 4) to

@@ -26,6 +26,10 @@ struct invocation_result {
   /// the Lambda API refused kesm: 401/403/404): not the records' fault.
   /// `error` holds the AWS error code and message.
   bool access_denied = false;
+  /// Lambda's `X-Amz-Function-Error` value (`Unhandled`, `Handled`) and
+  /// `X-Amz-Executed-Version`, when the answer carried them.
+  std::string function_error_type;
+  std::string executed_version;
   /// The answer's `X-Amzn-ErrorType` (AWS APIs), if any.
   std::string error_type;
   /// A 429's `Retry-After`, in milliseconds (0: none).

@@ -40,10 +40,23 @@ bool header_is(const char* data, size_t n, const char* name) {
   return n >= len && strncasecmp(data, name, len) == 0;
 }
 
+/// The trimmed value of a header line whose name is `name`.
+std::string header_value(const char* data, size_t n, const char* name) {
+  std::string v(data + std::strlen(name), n - std::strlen(name));
+  auto b = v.find_first_not_of(" \t");
+  auto e = v.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+}
+
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* res = static_cast<invocation_result*>(user);
-  if (header_is(data, size * n, "x-amz-function-error:"))
+  if (header_is(data, size * n, "x-amz-function-error:")) {
     res->function_error = true;
+    res->function_error_type
+      = header_value(data, size * n, "x-amz-function-error:").substr(0, 64);
+  } else if (header_is(data, size * n, "x-amz-executed-version:"))
+    res->executed_version
+      = header_value(data, size * n, "x-amz-executed-version:").substr(0, 64);
   else if (header_is(data, size * n, "x-amzn-errortype:")) {
     std::string v(data + std::strlen("x-amzn-errortype:"),
                   size * n - std::strlen("x-amzn-errortype:"));

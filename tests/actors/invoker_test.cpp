@@ -144,3 +144,40 @@ TEST(invoker, runs_at_most_five_calls_at_once) {
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   sched.run();
 }
+
+TEST(invoker, lambda_api_answers_map_to_their_paths) {
+  // kesm's access refused: waits like a throttle, with the AWS error.
+  auto denied = status(403);
+  denied.access_denied = true;
+  denied.error = "Lambda Invoke: AccessDeniedException: not authorized";
+  EXPECT_EQ(classify(denied).kind, outcome_kind::throttled);
+  EXPECT_EQ(classify(denied).detail, denied.error);
+  auto no_creds = status(0);
+  no_creds.access_denied = true;
+  no_creds.error = "no AWS credentials";
+  EXPECT_EQ(classify(no_creds).kind, outcome_kind::throttled);
+  // A throttle keeps its Retry-After.
+  auto slow = status(429);
+  slow.retry_after_ms = 2000;
+  slow.error_type = "TooManyRequestsException";
+  EXPECT_EQ(classify(slow).retry_after_ms, 2000);
+  EXPECT_NE(classify(slow).detail.find("TooManyRequestsException"),
+            std::string::npos);
+  // 413: one record is the oversize path; several are a function error.
+  batch one;
+  one.records.resize(1);
+  batch four = two_partition_batch();
+  EXPECT_EQ(classify(status(413), nullptr, &one).kind,
+            outcome_kind::too_large);
+  EXPECT_EQ(classify(status(413), nullptr, &four).kind,
+            outcome_kind::function_error);
+  // The function's error type and version reach the outcome.
+  auto handled = status(200);
+  handled.function_error = true;
+  handled.function_error_type = "Handled";
+  handled.executed_version = "7";
+  auto out = classify(handled);
+  EXPECT_EQ(out.kind, outcome_kind::function_error);
+  EXPECT_EQ(out.function_error_type, "Handled");
+  EXPECT_EQ(out.executed_version, "7");
+}

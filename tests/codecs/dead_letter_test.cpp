@@ -17,7 +17,7 @@ TEST(dead_letter, writes_the_documented_envelope) {
   r.timestamp = 1573755364835;
   dead_letter_source src{"arn:aws:lambda:us-east-1:1:function:f",
                          "arn:aws:kafka:us-east-1:1:cluster/c/1", "b1:9092"};
-  dead_letter_response resp{500, true};
+  dead_letter_response resp{500, true, {}, {}};
   std::string out;
   write_dead_letter(out, src, "req-1", failure_condition::retry_attempts_exhausted,
                     3, &resp, 1573755365568, r, R"({"eventSource":"aws:kafka"})");
@@ -33,6 +33,19 @@ TEST(dead_letter, writes_the_documented_envelope) {
             R"("b1:9092","payloadSize":27,"recordInfo":{"offset":"100",)"
             R"("timestamp":"2019-11-14T18:16:04.835Z"}},"payload":)"
             R"({"eventSource":"aws:kafka"}})");
+}
+
+TEST(dead_letter, keeps_lambdas_function_error_and_executed_version) {
+  record_view r;
+  dead_letter_source src{"arn:f", "", "b1:9092"};
+  dead_letter_response resp{200, true, "Handled", "7"};
+  std::string out;
+  write_dead_letter(out, src, "req-2", failure_condition::retry_attempts_exhausted,
+                    1, &resp, 0, r, "{}");
+  EXPECT_NE(out.find(R"("responseContext":{"statusCode":200,)"
+                     R"("executedVersion":"7","functionError":"Handled"})"),
+            std::string::npos)
+    << out;
 }
 
 TEST(dead_letter, payload_size_exceeded_has_no_response_context) {

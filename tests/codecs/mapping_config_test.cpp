@@ -177,3 +177,19 @@ TEST(mapping_config, provisioned_poller_config_sets_the_scaling_mode) {
   EXPECT_EQ(grouped->poller_group, "g-1");
   EXPECT_FALSE(parse(doc(R"("ProvisionedPollerConfig":{"PollerGroupName":"a b"})")));
 }
+
+TEST(mapping_config, a_cross_account_vpc_connection_arn_takes_declared_brokers) {
+  auto arn = std::string("arn:aws:kafka:us-east-1:444455556666:vpc-connection/"
+                         "111122223333/orders/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3");
+  auto json = R"({"FunctionName":"fn","Topics":["t"],"StartingPosition":)"
+              R"("LATEST","EventSourceArn":")"
+              + arn + "\"}";
+  cluster_map declared = clusters;
+  declared[arn] = {"b-1.orders.vpce:14001"};
+  auto cfg = parse_mapping(json, declared, "", now);
+  ASSERT_TRUE(cfg) << cfg.err().message;
+  EXPECT_EQ(cfg->bootstrap_string(), "b-1.orders.vpce:14001");
+  auto undeclared = parse_mapping(json, clusters, "", now);
+  ASSERT_FALSE(undeclared);
+  EXPECT_EQ(undeclared.err().code, errc::not_found);
+}
