@@ -49,6 +49,8 @@ class FakeAws:
         self.secret_reads = 0
         self.brokers = {}  # MSK cluster ARN -> BootstrapBrokerStringSaslIam
         self.discoveries = 0
+        self.tenants = set()
+        self.invocation_types = set()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,11 +81,12 @@ class FakeAws:
                 if not m or not fake.verify(self, body):
                     return self.answer(403, b'{"Type":"User","message":"The request signature we calculated does not match"}',
                                        {"X-Amzn-ErrorType": "InvalidSignatureException"})
-                assert self.headers["X-Amz-Invocation-Type"] == "RequestResponse"
                 event = json.loads(body)
                 n = sum(len(v) for v in event["records"].values())
                 with fake.lock:
                     fake.calls.append((time.time(), m.group(1), self.key, n))
+                    fake.tenants.add(self.headers.get("X-Tenant"))
+                    fake.invocation_types.add(self.headers.get("X-Amz-Invocation-Type"))
                     step = fake.script.pop(0) if fake.script else None
                 if step is None:
                     return self.answer(200, b"null", {"X-Amz-Executed-Version": "$LATEST"})
@@ -232,6 +235,7 @@ class LambdaTargetTest(unittest.TestCase):
             with fake.lock:
                 calls = list(fake.calls)
             self.assertEqual(fake.bad_signatures, 0)
+            self.assertEqual(fake.invocation_types, {"RequestResponse"})
             self.assertEqual({fn for (_, fn, _, _) in calls},
                              {"arn%3Aaws%3Alambda%3Aeu-west-1%3A111122223333%3Afunction%3Aorders-fn%3Alive"})
             keys = [k for (_, _, k, _) in calls]
@@ -243,6 +247,41 @@ class LambdaTargetTest(unittest.TestCase):
             log = self.stop_all(kesm, broker, err, fake)
         for secret in ("secret-1", "secret-2", "token-1", "token-2"):
             self.assertNotIn(secret, log)
+
+    def test_a_signed_function_url_with_headers(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-url-")
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "urls:1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        fake = FakeAws()
+        config = os.path.join(tmp, "kesm.json")
+        with open(config, "w") as f:
+            json.dump({"kafka": {"session.timeout.ms": 6000},
+                       "functions": {"fn": {"url": fake.url + "/2015-03-31/functions/url-fn/invocations",
+                                            "sign": "lambda", "region": "eu-west-1",
+                                            "headers": {"X-Tenant": "t1"}}},
+                       "mappings": [{"FunctionName": "fn", "Topics": ["urls"],
+                                     "StartingPosition": "TRIM_HORIZON",
+                                     "MaximumBatchingWindowInSeconds": 0,
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
+                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
+        err = open(os.path.join(tmp, "err"), "w+")
+        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
+                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        try:
+            self.assertIn("API on http://", kesm.stdout.readline())
+            subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "urls", "--count", "5"],
+                           check=True, stdout=subprocess.DEVNULL)
+            eventually(lambda: sum(n for (_, _, _, n) in fake.calls) >= 5, what="5 records")
+            self.assertEqual(fake.bad_signatures, 0)
+            self.assertEqual(fake.tenants, {"t1"})
+            self.assertEqual(fake.invocation_types, {None})  # a URL, not Invoke
+        finally:
+            self.stop_all(kesm, broker, err, fake)
 
     def test_secrets_manager_holds_the_kafka_password(self):
         tmp = tempfile.mkdtemp(prefix="kesm-sm-")
