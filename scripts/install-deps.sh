@@ -24,10 +24,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "kesm: all Debian packages already installed"
 fi
-# The control-plane tests drive kesm with the real AWS CLI and boto3; take
-# Debian's where the machine has none.
-if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import boto3" 2>/dev/null; then
-  echo "kesm: installing Debian's awscli and python3-boto3"
+# The control-plane tests drive kesm with the real AWS CLI and boto3, and
+# the AWS tests check signatures with botocore; take Debian's where the
+# machine has none.
+if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import boto3, botocore" 2>/dev/null; then
+  echo "kesm: installing Debian's awscli, python3-boto3 and python3-botocore"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends awscli python3-boto3
+  $SUDO apt-get install -y -qq --no-install-recommends awscli python3-boto3 \
+    python3-botocore
 fi
