@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <sys/prctl.h>
 #include <iostream>
 #include <mutex>
 #include <map>
@@ -185,6 +186,24 @@ void reload_config(caf::actor_system& sys, const caf::actor& registry,
       });
 }
 
+/// A process that holds secrets writes no core dump (its memory holds
+/// passwords and keys) unless KESM_ALLOW_CORE_DUMPS=1 says otherwise.
+void guard_secrets_in_memory(const codecs::service_config& cfg) {
+  bool secrets = !cfg.secrets.empty() || !cfg.secrets_dir.empty()
+                 || cfg.secrets_env || cfg.secrets_manager || cfg.msk_iam
+                 || !cfg.api_access_keys.empty();
+  for (auto& fn : cfg.functions)
+    secrets = secrets || !fn.second.lambda.empty() || !fn.second.sign.empty();
+  if (!secrets)
+    return;
+  if (const char* v = std::getenv("KESM_ALLOW_CORE_DUMPS"); v && *v == '1')
+    return;
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  transport::log(transport::log_level::info, "serve",
+                 "holding secrets: core dumps off (KESM_ALLOW_CORE_DUMPS=1"
+                 " keeps them)");
+}
+
 } // namespace
 
 int run_serve(const serve_options& opts) {
@@ -193,6 +212,7 @@ int run_serve(const serve_options& opts) {
     std::cerr << "kesm serve: " << cfg.err().message << "\n";
     return 2;
   }
+  guard_secrets_in_memory(*cfg);
   if (opts.store.rfind("sqlite:", 0) != 0 || opts.store.size() <= 7) {
     std::cerr << "kesm serve: --store " << opts.store
               << ": use sqlite:PATH, e.g. sqlite:/var/lib/kesm/mappings.db\n";
