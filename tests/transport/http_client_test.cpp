@@ -6,7 +6,12 @@
 #include <future>
 #include <thread>
 
+#include <fstream>
+
+#include <httplib.h>
+
 #include "transport/function_server.hpp"
+#include "transport/kafka_front/pki.hpp"
 #include "transport/inprocess_target.hpp"
 
 using namespace kesm::transport;
@@ -141,4 +146,41 @@ TEST(http_client, cuts_an_answer_past_the_6_mb_response_limit) {
   // The connection was dropped mid-answer; the next call still works.
   http_target next(client, small.url(), 5);
   EXPECT_EQ(call(next, "{}").status, 200);
+}
+
+TEST(http_target, trusts_its_ca_file_and_sends_its_headers) {
+  auto pki = kafka_front::throwaway_pki::make();
+  ASSERT_TRUE(pki);
+  auto dir = ::testing::TempDir();
+  auto cert = dir + "fn-server.pem", key = dir + "fn-server-key.pem",
+       ca = dir + "fn-ca.pem";
+  std::ofstream(cert) << pki->server.certificate;
+  std::ofstream(key) << pki->server.private_key;
+  std::ofstream(ca) << pki->ca.certificate;
+  httplib::SSLServer srv(cert.c_str(), key.c_str());
+  std::atomic<int> tenant_ok{0};
+  srv.Post("/fn", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("X-Tenant") == "t1")
+      ++tenant_ok;
+    res.set_content("{}", "application/json");
+  });
+  int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto url = "https://127.0.0.1:" + std::to_string(port) + "/fn";
+  auto client = std::make_shared<http_client>();
+  http_target_options o;
+  o.headers = {{"X-Tenant", "t1"}};
+  o.ca_file = ca;
+  http_target trusted(client, url, 5, o);
+  EXPECT_EQ(call(trusted, "{}").status, 200);
+  EXPECT_EQ(tenant_ok.load(), 1);
+  // Without the CA file the system store does not know the throwaway CA.
+  http_target untrusted(client, url, 5);
+  auto r = call(untrusted, "{}");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(r.error.empty());
+  srv.stop();
+  t.join();
 }
