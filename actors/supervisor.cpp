@@ -20,6 +20,27 @@ namespace {
 
 using namespace detail;
 
+/// librdkafka's per-partition pre-fetch (KB, messages): the explicit
+/// options, else the mapping's budgets split over the topic's partitions
+/// (asked of the cluster once, here on the supervisor's own thread; a
+/// cluster that does not answer in 2 s gets the 64-partition floors).
+std::pair<int, int> prefetch_limits(const supervisor_state& st) {
+  auto kb = st.opts.prefetch_kbytes, msgs = st.opts.prefetch_messages;
+  if (kb > 0 && msgs > 0)
+    return {kb, msgs};
+  transport::kafka_props meta = st.opts.kafka;
+  meta["bootstrap.servers"] = st.opts.config.bootstrap_string();
+  meta["log_level"] = "0";
+  int parts = 64;
+  if (auto n = transport::topic_partitions(meta, st.opts.config.topic, 2000))
+    parts = std::max(1, *n);
+  if (kb <= 0)
+    kb = std::clamp(st.opts.prefetch_budget_kbytes / parts, 1024, 8192);
+  if (msgs <= 0)
+    msgs = std::clamp(st.opts.prefetch_budget_messages / parts, 2000, 20000);
+  return {kb, msgs};
+}
+
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                          mapping_options opts) {
   auto& st = self->state;
@@ -68,6 +89,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     st.invokers.push_back(inv);
     st.batchers.push_back(self->spawn<caf::linked>(batcher, bc, st.writer, inv));
   }
+  auto prefetch = prefetch_limits(st);
   transport::kafka_props props{
     {"bootstrap.servers", cfg.bootstrap_string()},
     {"group.id", cfg.consumer_group_id},
@@ -83,8 +105,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     {"fetch.wait.max.ms", "100"},
     // Quicker failover than librdkafka's 45 s when a kesm node dies.
     {"session.timeout.ms", "10000"},
-    {"queued.max.messages.kbytes", std::to_string(st.opts.prefetch_kbytes)},
-    {"queued.min.messages", std::to_string(st.opts.prefetch_messages)},
+    {"queued.max.messages.kbytes", std::to_string(prefetch.first)},
+    {"queued.min.messages", std::to_string(prefetch.second)},
     // Records keep their whole fetch response alive (zero copy): smaller
     // responses pin less memory while a few of their records wait.
     {"fetch.message.max.bytes", "262144"},

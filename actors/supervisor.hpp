@@ -54,8 +54,15 @@ struct mapping_options {
   size_t reader_budget = 64 * 1024 * 1024;
   /// librdkafka's pre-fetch limits per partition: KB of payload, and
   /// messages (which bounds the per-message overhead the KB do not count).
-  int prefetch_kbytes = 1024;
-  int prefetch_messages = 2000;
+  /// 0: from the budgets below, split over the topic's partitions.
+  int prefetch_kbytes = 0;
+  int prefetch_messages = 0;
+  /// Pre-fetch budgets of a mapping, split over its topic's partitions:
+  /// each partition gets 1,024..8,192 KB and 2,000..20,000 messages (the
+  /// floors are what a 64-partition topic gets; fewer partitions pre-fetch
+  /// deeper, which small records need to keep librdkafka's fetches ahead).
+  int prefetch_budget_kbytes = 64 * 1024;
+  int prefetch_budget_messages = 128000;
   /// How long a stop waits for in-flight batches before giving up on them
   /// (they are delivered again later: at-least-once).
   std::chrono::milliseconds shutdown_grace{10000};

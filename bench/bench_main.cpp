@@ -48,15 +48,22 @@ std::string machine() {
 
 int main(int argc, char** argv) {
   CLI::App app{"kesm-bench: kesm side by side with a raw librdkafka consumer"};
-  uint64_t records = 200000;
+  uint64_t records = 0; // 0: what the embedded broker retains
+  double min_seconds = 2;
+  constexpr int max_copies = 24;
   std::vector<size_t> value_sizes{100, 1000};
   int partitions = 16, rounds = 3, rate = 5000, seconds = 20;
   std::string json_path, only = "raw,in-process,http";
   bool latency = false;
   size_t pollers = 1;
   app.add_option("--records", records,
-                 "Records per value size (capped to what the embedded broker"
-                 " retains)")
+                 "Records per loaded copy of each value size (0, the"
+                 " default: as many as the embedded broker retains, about 5"
+                 " MB a partition)")
+    ->capture_default_str();
+  app.add_option("--min-seconds", min_seconds,
+                 "Steady-state seconds each run measures at least: further"
+                 " copies of the data are loaded and consumed until then")
     ->capture_default_str();
   app.add_option("--value-bytes", value_sizes, "Value sizes to measure")
     ->capture_default_str();
@@ -94,7 +101,10 @@ int main(int argc, char** argv) {
   // Helpers first, while this process has a single thread.
   std::vector<std::pair<std::string, int>> topics;
   for (auto v : value_sizes)
-    topics.emplace_back("bench-" + std::to_string(v), partitions);
+    for (int k = 0; k < max_copies; ++k)
+      topics.emplace_back("bench-" + std::to_string(v) + "-c"
+                            + std::to_string(k),
+                          partitions);
   // A fresh topic for every latency run: the embedded broker's fetch slows
   // down as a partition's log grows, which would blur later rounds.
   for (int i = 0; i < 2 * rounds; ++i)
@@ -115,11 +125,12 @@ int main(int argc, char** argv) {
   } else if (!latency)
     for (auto v : value_sizes) {
       dataset ds;
-      ds.topic = "bench-" + std::to_string(v);
+      ds.topic = "bench-" + std::to_string(v) + "-c0";
       ds.partitions = partitions;
       ds.value_bytes = v;
-      ds.records = std::min(records, capacity(v, partitions));
-      if (ds.records < records)
+      ds.records = records == 0 ? capacity(v, partitions)
+                                : std::min(records, capacity(v, partitions));
+      if (records != 0 && ds.records < records)
         std::fprintf(stderr,
                      "%zu-byte values: %llu records (the embedded broker keeps"
                      " about 5 MB a partition)\n",
@@ -214,22 +225,62 @@ int main(int argc, char** argv) {
     for (auto& ds : data) {
       auto v = ds.value_bytes;
       ds.bootstrap = broker.first_line();
+      // Copy k of this value size, loaded the first time a run needs it
+      // (copy 0 was loaded by the broker's process).
+      std::vector<dataset> copies{ds};
+      auto copy = [&](int k) -> dataset* {
+        while (static_cast<int>(copies.size()) <= k) {
+          auto next = ds;
+          next.topic = "bench-" + std::to_string(v) + "-c"
+                       + std::to_string(copies.size());
+          if (!load(next))
+            return nullptr;
+          copies.push_back(next);
+        }
+        return &copies[static_cast<size_t>(k)];
+      };
+      // One run: copies consumed back to back until `min_seconds` of
+      // steady state are measured.
+      auto measured = [&](auto&& once) {
+        run_result total;
+        int k = 0;
+        for (; k == 0 || (total.seconds < min_seconds && k < max_copies);
+             ++k) {
+          auto* d = copy(k);
+          if (d == nullptr)
+            return run_result{};
+          auto r = once(*d);
+          if (r.records == 0)
+            return r;
+          if (k == 0)
+            total = r;
+          else
+            total.add(r);
+        }
+        total.cycles = k;
+        return total;
+      };
       for (int round = 1; round <= rounds; ++round) {
         auto note = [&](const run_result& r) {
           std::fprintf(stderr,
                        "round %d/%d %5zu B %-16s %9.0f records/s  %6.2f CPU s/M"
-                       "  %5.0f MB RSS\n",
+                       "  %5.0f MB RSS  %.2f s over %d cop%s\n",
                        round, rounds, v, r.name.c_str(), r.records_per_s(),
-                       r.cpu_per_million(), r.rss_mb);
+                       r.cpu_per_million(), r.rss_mb, r.seconds, r.cycles,
+                       r.cycles == 1 ? "y" : "ies");
           runs.push_back(r);
           runs.back().round = round;
         };
         if (only.find("raw") != std::string::npos)
-          note(run_raw(ds));
+          note(measured([&](const dataset& d) { return run_raw(d); }));
         if (only.find("in-process") != std::string::npos)
-          note(run_kesm(sys, ds, "kesm/in-process", noop, pollers));
+          note(measured([&](const dataset& d) {
+            return run_kesm(sys, d, "kesm/in-process", noop, pollers);
+          }));
         if (only.find("http") != std::string::npos && fn.ok())
-          note(run_kesm(sys, ds, "kesm/http", http_fn, pollers));
+          note(measured([&](const dataset& d) {
+            return run_kesm(sys, d, "kesm/http", http_fn, pollers);
+          }));
       }
     }
     auto sums = summarize(runs);

@@ -32,6 +32,19 @@ struct run_result {
   double cpu = 0;
   double rss_mb = 0;
   uint64_t invocations = 0;
+  /// Loaded copies of the data consumed back to back to reach the minimum
+  /// steady-state time (`--min-seconds`); `seconds` sums their windows.
+  int cycles = 1;
+
+  /// Adds one more cycle's figures.
+  void add(const run_result& r) {
+    records += r.records;
+    bytes += r.bytes;
+    seconds += r.seconds;
+    cpu += r.cpu;
+    rss_mb = rss_mb > r.rss_mb ? rss_mb : r.rss_mb;
+    invocations += r.invocations;
+  }
 
   double records_per_s() const {
     return seconds > 0 ? static_cast<double>(records) / seconds : 0;

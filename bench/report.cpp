@@ -40,14 +40,18 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
-    std::vector<double> a, b, c, d;
+    std::vector<double> a, b, c, d, e;
     for (auto* r : rs) {
+      e.push_back(r->seconds);
       a.push_back(r->records_per_s());
       b.push_back(r->mb_per_s());
       c.push_back(r->cpu_per_million());
       d.push_back(r->rss_mb);
     }
     s.records_per_s = median(a);
+    s.records_per_s_min = *std::min_element(a.begin(), a.end());
+    s.records_per_s_max = *std::max_element(a.begin(), a.end());
+    s.seconds = median(e);
     s.mb_per_s = median(b);
     s.cpu_per_million = median(c);
     s.rss_mb = median(d);
@@ -57,9 +61,10 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
 }
 
 std::string table(const std::vector<summary>& sums) {
-  std::string t = "| value B | run | records/s | MB/s | CPU s / M records | "
-                  "peak RSS MB | records/s vs raw | CPU vs raw |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|\n";
+  std::string t = "| value B | run | records/s | spread | s measured | MB/s "
+                  "| CPU s / M records | peak RSS MB | records/s vs raw | "
+                  "CPU vs raw |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (auto& s : sums) {
     const summary* raw = nullptr;
     for (auto& r : sums)
@@ -70,8 +75,16 @@ std::string table(const std::vector<summary>& sums) {
       ratio = fmt("%.2f x", s.records_per_s / raw->records_per_s);
       cpu = fmt("%.2f x", s.cpu_per_million / raw->cpu_per_million);
     }
+    auto spread = s.records_per_s > 0
+                    ? fmt("-%.0f", 100 * (1 - s.records_per_s_min
+                                                  / s.records_per_s))
+                        + fmt("/+%.0f %%", 100 * (s.records_per_s_max
+                                                    / s.records_per_s
+                                                  - 1))
+                    : std::string();
     t += "| " + std::to_string(s.value_bytes) + " | " + s.name + " | "
-         + fmt("%.0f", s.records_per_s) + " | " + fmt("%.1f", s.mb_per_s)
+         + fmt("%.0f", s.records_per_s) + " | " + spread + " | "
+         + fmt("%.2f", s.seconds) + " | " + fmt("%.1f", s.mb_per_s)
          + " | " + fmt("%.2f", s.cpu_per_million) + " | "
          + fmt("%.0f", s.rss_mb) + " | " + ratio + " | " + cpu + " |\n";
   }
@@ -90,6 +103,7 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"round\":" + std::to_string(r.round)
          + ",\"records\":" + std::to_string(r.records)
          + ",\"seconds\":" + fmt("%.4f", r.seconds)
+         + ",\"cycles\":" + std::to_string(r.cycles)
          + ",\"startup_seconds\":" + fmt("%.4f", r.startup)
          + ",\"cpu_seconds\":" + fmt("%.4f", r.cpu)
          + ",\"records_per_s\":" + fmt("%.1f", r.records_per_s())
@@ -104,6 +118,9 @@ std::string to_json(const std::vector<run_result>& runs,
     j += (i ? "," : "") + std::string("{\"name\":\"") + s.name
          + "\",\"value_bytes\":" + std::to_string(s.value_bytes)
          + ",\"records_per_s\":" + fmt("%.1f", s.records_per_s)
+         + ",\"records_per_s_min\":" + fmt("%.1f", s.records_per_s_min)
+         + ",\"records_per_s_max\":" + fmt("%.1f", s.records_per_s_max)
+         + ",\"seconds\":" + fmt("%.3f", s.seconds)
          + ",\"mb_per_s\":" + fmt("%.2f", s.mb_per_s)
          + ",\"cpu_s_per_million\":" + fmt("%.3f", s.cpu_per_million)
          + ",\"peak_rss_mb\":" + fmt("%.1f", s.rss_mb) + "}";

@@ -14,6 +14,11 @@ struct summary {
   size_t value_bytes = 0;
   int rounds = 0;
   double records_per_s = 0;
+  /// The spread of records/s over the rounds.
+  double records_per_s_min = 0;
+  double records_per_s_max = 0;
+  /// Median steady-state seconds a round measured.
+  double seconds = 0;
   double mb_per_s = 0;
   double cpu_per_million = 0;
   double rss_mb = 0;

@@ -165,6 +165,11 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   mo.config = bench_mapping(ds.bootstrap, ds.topic, 1000);
   mo.target = std::move(target);
   mo.pollers = pollers;
+  // Experiments: librdkafka's pre-fetch per partition.
+  if (const char* v = std::getenv("KESM_PREFETCH_MESSAGES"))
+    mo.prefetch_messages = std::atoi(v);
+  if (const char* v = std::getenv("KESM_PREFETCH_KBYTES"))
+    mo.prefetch_kbytes = std::atoi(v);
   auto group = mo.config.consumer_group_id;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.

@@ -179,4 +179,34 @@ std::string describe_property(const std::string& name,
   return name + "=" + (secret_property(name) ? "<redacted>" : value);
 }
 
+codecs::expected<int> topic_partitions(const kafka_props& props,
+                                       const std::string& topic,
+                                       int timeout_ms) {
+  auto conf = make_conf(props);
+  if (!conf)
+    return conf.err();
+  auto rk = make_client(RD_KAFKA_PRODUCER, std::move(*conf));
+  if (!rk)
+    return rk.err();
+  // Nobody polls this client: SASL callbacks (OAUTHBEARER tokens) run on
+  // librdkafka's background thread instead.
+  if (auto* e = rd_kafka_sasl_background_callbacks_enable(rk->get()))
+    rd_kafka_error_destroy(e);
+  auto* t = rd_kafka_topic_new(rk->get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk->get(), 0, t, &md, timeout_ms);
+  rd_kafka_topic_destroy(t);
+  int n = 0;
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1
+      && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    n = md->topics[0].partition_cnt;
+  if (md != nullptr)
+    rd_kafka_metadata_destroy(md);
+  if (n <= 0)
+    return codecs::error{codecs::errc::not_found,
+                         "no metadata for topic " + topic + ": "
+                           + rd_kafka_err2str(err)};
+  return n;
+}
+
 } // namespace kesm::transport

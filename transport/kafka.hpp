@@ -77,6 +77,14 @@ bool secret_property(const std::string& name);
 /// property (never a secret's value) and says what to do.
 codecs::expected<bool> check_consumer_props(const kafka_props& props);
 
+/// The partition count of `topic`, asked of the cluster with a short-lived
+/// client built from `props` (bootstrap and security): blocking, at most
+/// `timeout_ms`. An error when the topic is unknown or the cluster does not
+/// answer.
+codecs::expected<int> topic_partitions(const kafka_props& props,
+                                       const std::string& topic,
+                                       int timeout_ms);
+
 /// `name=value`, or `name=<redacted>` for a secret property.
 std::string describe_property(const std::string& name,
                               const std::string& value);
