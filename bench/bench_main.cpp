@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
                  " default: as many as the embedded broker retains, about 5"
                  " MB a partition)")
     ->capture_default_str();
+  int preload = 1;
+  app.add_option("--preload", preload,
+                 "Copies of each value size the broker's process loads before"
+                 " any run (more are loaded by the bench when needed; preload"
+                 " keeps loading out of profiles)")
+    ->check(CLI::Range(1, max_copies))
+    ->capture_default_str();
   app.add_option("--min-seconds", min_seconds,
                  "Steady-state seconds each run measures at least: further"
                  " copies of the data are loaded and consumed until then")
@@ -137,7 +144,17 @@ int main(int argc, char** argv) {
                      v, static_cast<unsigned long long>(ds.records));
       data.push_back(ds);
     }
-  auto broker = fork_broker(topics, data);
+  std::vector<dataset> loads;
+  for (auto& ds : data)
+    for (int k = 0; k < (scaling ? 1 : preload); ++k) {
+      loads.push_back(ds);
+      if (!scaling)
+        loads.back().topic = "bench-" + std::to_string(ds.value_bytes) + "-c"
+                             + std::to_string(k);
+    }
+  auto broker = fork_broker(topics, loads);
+  for (auto& ds : data)
+    ds.bytes = loaded_bytes(ds);
   auto fn = only.find("http") != std::string::npos ? fork_function_server()
                                                    : child_process{};
   if (!broker.ok()) {
@@ -226,8 +243,13 @@ int main(int argc, char** argv) {
       auto v = ds.value_bytes;
       ds.bootstrap = broker.first_line();
       // Copy k of this value size, loaded the first time a run needs it
-      // (copy 0 was loaded by the broker's process).
-      std::vector<dataset> copies{ds};
+      // (the first `preload` were loaded by the broker's process).
+      std::vector<dataset> copies;
+      for (int k = 0; k < preload; ++k) {
+        copies.push_back(ds);
+        copies.back().topic = "bench-" + std::to_string(v) + "-c"
+                              + std::to_string(k);
+      }
       auto copy = [&](int k) -> dataset* {
         while (static_cast<int>(copies.size()) <= k) {
           auto next = ds;
