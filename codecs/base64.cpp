@@ -98,4 +98,23 @@ bool base64_decode(const char* in, size_t n, std::string& out) {
   return true;
 }
 
+std::string base64url(const std::string& data) {
+  std::string out;
+  base64_append(out, data.data(), data.size());
+  for (auto& c : out)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=')
+    out.pop_back();
+  return out;
+}
+
+bool base64url_decode(const std::string& in, std::string& out) {
+  std::string std64 = in;
+  for (auto& c : std64)
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (std64.size() % 4 != 0)
+    std64 += '=';
+  return base64_decode(std64.data(), std64.size(), out);
+}
+
 } // namespace kesm::codecs

@@ -20,4 +20,11 @@ void base64_append(std::string& out, const void* data, size_t n);
 /// Decodes standard base64 (padding required); returns false on bad input.
 bool base64_decode(const char* in, size_t n, std::string& out);
 
+/// The base64url of `data` without padding (RFC 4648 section 5), as
+/// bearer tokens carry it.
+std::string base64url(const std::string& data);
+
+/// Decodes unpadded (or padded) base64url; returns false on bad input.
+bool base64url_decode(const std::string& in, std::string& out);
+
 } // namespace kesm::codecs

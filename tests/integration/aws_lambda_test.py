@@ -157,6 +157,32 @@ class FakeAws:
         return ok
 
 
+def aws_env(fake, tmp, extra):
+    """kesm's environment: no AWS_* of the caller's, ECS credentials from the
+    fake, instance metadata off, HOME in `tmp`, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
+                "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
+    env.update(extra)
+    return env
+
+
+def start_kesm(tmp, config, env):
+    """`kesm serve` on `config` (a dict): the process, its stderr file, its
+    API URL."""
+    path = os.path.join(tmp, "kesm.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    err = open(os.path.join(tmp, "err"), "w+")
+    kesm = subprocess.Popen([KESM, "serve", "--config", path, "--api", "127.0.0.1:0",
+                             "--store", "sqlite:" + os.path.join(tmp, "db")],
+                            stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+    line = kesm.stdout.readline()
+    assert "API on http://" in line, line
+    return kesm, err, line.split("API on ")[1].split("/2015")[0]
+
+
 class LambdaTargetTest(unittest.TestCase):
     def stop_all(self, kesm, broker, err, fake):
         """Stops kesm (expecting exit 0), the broker and the fake; kesm's log."""
@@ -187,27 +213,15 @@ class LambdaTargetTest(unittest.TestCase):
              {"X-Amzn-ErrorType": "TooManyRequestsException", "Retry-After": "2"}),
             (200, b'{"errorMessage":"boom","errorType":"Error"}', {"X-Amz-Function-Error": "Unhandled"}),
         ]
-        config = os.path.join(tmp, "kesm.json")
-        with open(config, "w") as f:
-            json.dump({"kafka": {"session.timeout.ms": 6000},
+        config = ({"kafka": {"session.timeout.ms": 6000},
                        "functions": {"fn": {"lambda": "arn:aws:lambda:eu-west-1:111122223333:function:orders-fn:live"}},
                        "mappings": [{"FunctionName": "fn", "Topics": ["orders"],
                                      "StartingPosition": "TRIM_HORIZON", "BatchSize": 10,
                                      "MaximumBatchingWindowInSeconds": 0,
-                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ENDPOINT_URL_LAMBDA": fake.url,
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
-                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
-        err = open(os.path.join(tmp, "err"), "w+")
-        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
-                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]})
+        env = aws_env(fake, tmp, {"AWS_ENDPOINT_URL_LAMBDA": fake.url})
+        kesm, err, api = start_kesm(tmp, config, env)
         try:
-            line = kesm.stdout.readline()
-            self.assertIn("API on http://", line)
-            api = line.split("API on ")[1].split("/2015")[0]
             subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "orders",
                             "--count", "40", "--value", "v"], check=True, stdout=subprocess.DEVNULL)
 
@@ -254,26 +268,17 @@ class LambdaTargetTest(unittest.TestCase):
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         bootstrap = broker.stdout.readline().strip()
         fake = FakeAws()
-        config = os.path.join(tmp, "kesm.json")
-        with open(config, "w") as f:
-            json.dump({"kafka": {"session.timeout.ms": 6000},
+        config = ({"kafka": {"session.timeout.ms": 6000},
                        "functions": {"fn": {"url": fake.url + "/2015-03-31/functions/url-fn/invocations",
                                             "sign": "lambda", "region": "eu-west-1",
                                             "headers": {"X-Tenant": "t1"}}},
                        "mappings": [{"FunctionName": "fn", "Topics": ["urls"],
                                      "StartingPosition": "TRIM_HORIZON",
                                      "MaximumBatchingWindowInSeconds": 0,
-                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
-                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
-        err = open(os.path.join(tmp, "err"), "w+")
-        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
-                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]})
+        env = aws_env(fake, tmp, {})
+        kesm, err, api = start_kesm(tmp, config, env)
         try:
-            self.assertIn("API on http://", kesm.stdout.readline())
             subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "urls", "--count", "5"],
                            check=True, stdout=subprocess.DEVNULL)
             eventually(lambda: sum(n for (_, _, _, n) in fake.calls) >= 5, what="5 records")
@@ -294,9 +299,7 @@ class LambdaTargetTest(unittest.TestCase):
         sm_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:kafka-AbCdEf"
         ca_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:kafka-ca"
         fake.secrets[sm_arn] = json.dumps({"username": "alice", "password": "pw-from-sm"})
-        config = os.path.join(tmp, "kesm.json")
-        with open(config, "w") as f:
-            json.dump({"kafka": {"session.timeout.ms": 6000}, "secrets_manager": True,
+        config = ({"kafka": {"session.timeout.ms": 6000}, "secrets_manager": True,
                        "secrets": {ca_arn: {"certificate": "file:" + ca}},
                        "functions": {"fn": {"lambda": "paid-fn", "region": "eu-west-1"}},
                        "mappings": [{"FunctionName": "fn", "Topics": ["paid"],
@@ -305,18 +308,10 @@ class LambdaTargetTest(unittest.TestCase):
                                      "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}},
                                      "SourceAccessConfigurations": [
                                          {"Type": "SASL_SCRAM_512_AUTH", "URI": sm_arn},
-                                         {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": ca_arn}]}]}, f)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ENDPOINT_URL": fake.url,
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
-                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
-        err = open(os.path.join(tmp, "err"), "w+")
-        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
-                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                         {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": ca_arn}]}]})
+        env = aws_env(fake, tmp, {"AWS_ENDPOINT_URL": fake.url})
+        kesm, err, api = start_kesm(tmp, config, env)
         try:
-            self.assertIn("API on http://", kesm.stdout.readline())
             subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "paid", "--count", "20",
                             "-X", "security.protocol=SASL_SSL", "-X", "ssl.ca.location=" + ca,
                             "-X", "sasl.mechanism=SCRAM-SHA-512", "-X", "sasl.username=alice",
@@ -342,23 +337,12 @@ class LambdaTargetTest(unittest.TestCase):
         fake = FakeAws()
         arn = "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/6c1f0a2e-1234-4f0e-9a1b-7f1e2d3c4b5a-2"
         fake.brokers[arn] = bootstrap
-        config = os.path.join(tmp, "kesm.json")
-        with open(config, "w") as f:
-            json.dump({"kafka": {"session.timeout.ms": 6000, "ssl.ca.location": ca},
+        config = ({"kafka": {"session.timeout.ms": 6000, "ssl.ca.location": ca},
                        "msk_iam": True, "msk_discovery": True,
-                       "functions": {"fn": {"lambda": "iam-fn", "region": "eu-west-1"}}}, f)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ENDPOINT_URL": fake.url,
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake.url + "/creds",
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token",
-                    "AWS_EC2_METADATA_DISABLED": "true", "HOME": tmp})
-        err = open(os.path.join(tmp, "err"), "w+")
-        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
-                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                       "functions": {"fn": {"lambda": "iam-fn", "region": "eu-west-1"}}})
+        env = aws_env(fake, tmp, {"AWS_ENDPOINT_URL": fake.url})
+        kesm, err, api = start_kesm(tmp, config, env)
         try:
-            line = kesm.stdout.readline()
-            api = line.split("API on ")[1].split("/2015")[0]
             req = urllib.request.Request(api + "/2015-03-31/event-source-mappings/", method="POST",
                                          data=json.dumps({"EventSourceArn": arn, "FunctionName": "fn",
                                                           "Topics": ["iamt"], "StartingPosition": "TRIM_HORIZON",

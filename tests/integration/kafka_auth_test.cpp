@@ -380,13 +380,8 @@ bool verify_msk_token(const std::string& token, const std::string& region,
                       std::string& why) {
   if (!msk_token_shape(token, why))
     return false;
-  std::string b64 = token;
-  for (auto& c : b64)
-    c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (b64.size() % 4 != 0)
-    b64 += '=';
   std::string url;
-  kesm::codecs::base64_decode(b64.data(), b64.size(), url);
+  kesm::codecs::base64url_decode(token, url);
   auto date_at = url.find("X-Amz-Date=") + 11;
   std::tm tm{};
   strptime(url.substr(date_at, 16).c_str(), "%Y%m%dT%H%M%SZ", &tm);

@@ -158,13 +158,7 @@ std::string msk_iam_token(const credentials& creds, const std::string& region,
                          + ".amazonaws.com/?Action=kafka-cluster%3AConnect",
                      creds, region, "kafka-cluster", 900, now)
              + "&User-Agent=" + uri_encode(user_agent, false);
-  std::string out;
-  codecs::base64_append(out, url.data(), url.size());
-  for (auto& c : out)
-    c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!out.empty() && out.back() == '=')
-    out.pop_back();
-  return out;
+  return codecs::base64url(url);
 }
 
 } // namespace kesm::transport::aws

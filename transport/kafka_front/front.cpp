@@ -507,13 +507,8 @@ void secure_front::serve(int fd, int upstream_port) {
 }
 
 bool msk_token_shape(const std::string& token, std::string& why) {
-  std::string b64 = token;
-  for (auto& c : b64)
-    c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (b64.size() % 4 != 0)
-    b64 += '=';
   std::string url;
-  if (!codecs::base64_decode(b64.data(), b64.size(), url)) {
+  if (!codecs::base64url_decode(token, url)) {
     why = "not base64url";
     return false;
   }
