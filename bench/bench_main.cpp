@@ -165,6 +165,11 @@ int main(int argc, char** argv) {
   cfg.add_message_types<caf::id_block::kesm>();
   if (const char* pol = std::getenv("KESM_SCHED"))
     cfg.set("scheduler.policy", caf::atom_from_string(pol));
+  // Experiments: CAF's worker count and per-run message budget.
+  if (const char* n = std::getenv("KESM_WORKERS"))
+    cfg.set("scheduler.max-threads", static_cast<size_t>(std::atoi(n)));
+  if (const char* n = std::getenv("KESM_MAX_THROUGHPUT"))
+    cfg.set("scheduler.max-throughput", static_cast<size_t>(std::atoi(n)));
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;
