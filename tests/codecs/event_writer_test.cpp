@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/allocations.hpp"
+
 #include <string>
 #include <vector>
 
@@ -147,4 +149,34 @@ TEST(event_writer, size_functions_match_the_written_bytes) {
   EXPECT_EQ(out.size(), w.frame_size()
                           + event_writer::partition_size("topic.x", 12)
                           + event_writer::record_size("topic.x", 12, r));
+}
+
+TEST(event_writer, writes_a_batch_without_allocating_per_record) {
+  if (!kesm::test::counting_allocations())
+    GTEST_SKIP() << "allocation counting is off under ThreadSanitizer";
+  event_writer w("", "b-1:9092");
+  std::string key = "key-17", value(100, 'v');
+  std::string hname = "trace", hvalue = "0123456789abcdef";
+  header_view h{hname.c_str(), hvalue.data(), hvalue.size()};
+  std::vector<record_view> records;
+  for (int64_t i = 0; i < 1000; ++i) {
+    records.push_back(rec(i, &key, &value));
+    records.back().headers = &h;
+    records.back().header_count = 1;
+  }
+  // Allocations of one write of `n` records, after a warm-up write.
+  auto allocations_for = [&](size_t n) {
+    partition_slice slice{"orders", 3, records.data(), n};
+    std::string out;
+    w.write(out, &slice, 1); // warm-up: the buffer grows once
+    out.clear();
+    auto before = kesm::test::allocation_count();
+    w.write(out, &slice, 1);
+    EXPECT_EQ(out.size(), w.event_size(&slice, 1));
+    return kesm::test::allocation_count() - before;
+  };
+  auto few = allocations_for(10);
+  EXPECT_EQ(allocations_for(1000), few)
+    << "a write of 1,000 records allocates more than one of 10";
+  EXPECT_LE(few, 2u) << "a per-partition prefix, nothing per record";
 }

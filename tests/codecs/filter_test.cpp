@@ -12,39 +12,7 @@
 
 using namespace kesm::codecs;
 
-// Counts allocations of this test binary, to show that matching allocates
-// nothing per record once the scratch state has grown. Not under
-// ThreadSanitizer, which owns operator new itself.
-namespace {
-std::atomic<size_t> allocations{0};
-}
-#if defined(__SANITIZE_THREAD__)
-#  define KESM_COUNT_ALLOCATIONS 0
-#else
-#  define KESM_COUNT_ALLOCATIONS 1
-#  pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1))
-    return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  return operator new(n);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  std::free(p);
-}
-#endif
+#include "support/allocations.hpp"
 
 namespace {
 
@@ -347,7 +315,7 @@ TEST(filter, json_error_offsets) {
 }
 
 TEST(filter, matching_allocates_nothing_per_record) {
-  if (!KESM_COUNT_ALLOCATIONS)
+  if (!kesm::test::counting_allocations())
     GTEST_SKIP() << "allocation counting is off under ThreadSanitizer";
   auto f = record_filter::compile(
     {R"({"value":{"kind":["refund"],"amount":[{"numeric":[">",500]}]}})",
@@ -362,12 +330,12 @@ TEST(filter, matching_allocates_nothing_per_record) {
   values.push_back("plain text");
   for (auto& v : values) // warm-up: scratch buffer and parser grow
     f->matches(v.data(), v.size());
-  size_t before = allocations.load();
+  size_t before = kesm::test::allocation_count();
   size_t matched = 0;
   for (int round = 0; round < 10; ++round)
     for (auto& v : values)
       matched += f->matches(v.data(), v.size()) ? 1 : 0;
-  EXPECT_EQ(allocations.load() - before, 0u);
+  EXPECT_EQ(kesm::test::allocation_count() - before, 0u);
   // Every value matches the $or (the text one through "x" being absent).
   EXPECT_EQ(matched, 1010u);
 }
