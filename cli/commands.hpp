@@ -21,6 +21,8 @@ struct dev_broker_options {
 /// `kesm serve`: options.
 struct serve_options {
   std::string config_path = "kesm.json";
+  /// `text` or `json` log lines.
+  std::string log_format = "text";
   int pollers = 1;
   /// Control-plane API address, HOST:PORT (port 0: any free port).
   std::string api = "127.0.0.1:9000";

@@ -43,6 +43,12 @@ int main(int argc, char** argv) {
     "serve", "Run the mappings and functions a config file declares");
   srv->add_option("--config", serve.config_path, "Config file (JSON)")
     ->capture_default_str();
+  srv->add_option("--log-format", serve.log_format,
+                  "Log lines as text, or json: one object a line (time,"
+                  " level, component, uuid, message); KESM_LOG_FORMAT=json"
+                  " does the same for every command")
+    ->check(CLI::IsMember({"text", "json"}))
+    ->capture_default_str();
   srv->add_option("--pollers", serve.pollers,
                   "Batcher + invoker actor pairs per mapping (CPU"
                   " parallelism; pollers scale on their own)")

@@ -207,6 +207,8 @@ void guard_secrets_in_memory(const codecs::service_config& cfg) {
 } // namespace
 
 int run_serve(const serve_options& opts) {
+  if (opts.log_format == "json")
+    transport::set_log_format(transport::log_format::json);
   auto cfg = load_config(opts.config_path);
   if (!cfg) {
     std::cerr << "kesm serve: " << cfg.err().message << "\n";

@@ -1,5 +1,7 @@
 #include "transport/metrics.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -81,6 +83,16 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Register(*registry_);
   scaling_ = family(*registry_, "kesm_scaling_events_total",
                     "Poller count changes, by direction");
+  // Constant 1, labelled with what is running: for dashboards and alerts
+  // that must tell versions apart.
+  prometheus::BuildGauge()
+    .Name("kesm_build_info")
+    .Help("kesm's version and the libraries it runs on (value 1)")
+    .Register(*registry_)
+    .Add({{"version", KESM_VERSION},
+          {"librdkafka", rd_kafka_version_str()},
+          {"caf", "0.17.6"}})
+    .Set(1);
   epu_ = &prometheus::BuildGauge()
             .Name("kesm_event_poller_unit")
             .Help("EventPollerUnit: capacity in EPUs (10 pollers or 20 MB/s,"

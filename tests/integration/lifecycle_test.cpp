@@ -3,8 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
+#include <simdjson.h>
 #include <sys/stat.h>
 
 #include "actors/mapping_control.hpp"
@@ -296,4 +298,36 @@ TEST(lifecycle, an_abandoned_stop_commits_what_finished_and_nothing_else) {
     else
       EXPECT_EQ(p.committed, 10) << "finished records not committed";
   }
+}
+
+TEST(lifecycle, json_logs_are_one_object_a_line) {
+  test_cluster cluster;
+  cluster.create_topic("jsonlog", 1);
+  cluster.produce("jsonlog", 0, 5);
+  scripted_function fn;
+  auto path = write_config(
+    "jsonlog.json",
+    config_json(fn.url(), {mapping_json("jsonlog", "g-jsonlog",
+                                        cluster.bootstrap())}));
+  auto err = ::testing::TempDir() + "jsonlog.err";
+  auto args = serve_args(path, "jsonlog");
+  args.push_back("--log-format");
+  args.push_back("json");
+  child serve(args, false, err);
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 5; }));
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  std::istringstream lines(slurp(err));
+  std::string line;
+  size_t n = 0, with_uuid = 0;
+  simdjson::dom::parser parser;
+  while (std::getline(lines, line)) {
+    simdjson::dom::object obj;
+    ASSERT_FALSE(parser.parse(line).get_object().get(obj)) << line;
+    std::string_view message;
+    EXPECT_FALSE(obj["message"].get(message)) << line;
+    with_uuid += obj["uuid"].error() == simdjson::SUCCESS ? 1 : 0;
+    ++n;
+  }
+  EXPECT_GE(n, 5u);
+  EXPECT_GE(with_uuid, 1u) << "no line of the mapping";
 }

@@ -1,6 +1,7 @@
 #include "transport/metrics.hpp"
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 using namespace kesm::transport;
 
@@ -61,4 +62,17 @@ TEST(metrics, renders_the_scaling_gauges_and_drops_them_with_the_mapping) {
   m.drop_epu("u-2", "g1");
   m.remove("u-2", "orders");
   EXPECT_EQ(m.render().find("u-2"), std::string::npos) << m.render();
+}
+
+TEST(metrics, build_info_names_the_version_and_librdkafka) {
+  metrics m;
+  auto text = m.render();
+  auto at = text.find("kesm_build_info{");
+  ASSERT_NE(at, std::string::npos) << text;
+  auto line = text.substr(at, text.find('\n', at) - at);
+  EXPECT_NE(line.find("version=\""), std::string::npos) << line;
+  EXPECT_NE(line.find(std::string("librdkafka=\"") + rd_kafka_version_str()),
+            std::string::npos)
+    << line;
+  EXPECT_EQ(line.substr(line.size() - 2), " 1") << line;
 }
