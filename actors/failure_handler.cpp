@@ -89,6 +89,7 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
   if (out.kind != outcome_kind::too_large) {
     status.invoked_records += b->record_count();
     transport::count(counters.invoked, records);
+    observe_invocation(*b, out);
   }
   if (out.kind != outcome_kind::success && out.kind != outcome_kind::too_large) {
     transport::count(counters.failed_invoke, records);
@@ -149,6 +150,7 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
       break;
     case outcome_kind::throttled:
       ++status.throttles;
+      transport::count(counters.throttles);
       set_result("PROBLEM: " + out.detail);
       p.wait = std::max(opts.retry_backoff.delay(++p.throttles, rng),
                         std::chrono::milliseconds(
@@ -189,6 +191,26 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
   advance(*t);
 }
 
+void supervisor_state::observe_invocation(const batch& b, const outcome& out) {
+  auto seconds = static_cast<double>(out.micros) / 1e6;
+  transport::observe(counters.invocation_seconds, seconds);
+  transport::observe(counters.batch_records,
+                     static_cast<double>(b.record_count()));
+  if (b.payload)
+    transport::observe(counters.batch_bytes,
+                       static_cast<double>(b.payload->size()));
+  if (counters.record_age_seconds != nullptr && !b.records.empty()) {
+    int64_t oldest = b.records.front().timestamp;
+    for (auto& r : b.records)
+      oldest = std::min(oldest, r.timestamp);
+    // When the call was made: the outcome's time minus its duration.
+    auto at_call = static_cast<double>(epoch_ms()) / 1e3 - seconds;
+    transport::observe(counters.record_age_seconds,
+                       std::max(0.0, at_call - static_cast<double>(oldest)
+                                                 / 1e3));
+  }
+}
+
 void supervisor_state::on_failed_piece(tracked& t, const outcome& out) {
   ++status.function_errors;
   set_result("PROBLEM: " + out.detail);
@@ -224,6 +246,7 @@ void supervisor_state::on_failed_piece(tracked& t, const outcome& out) {
     t.pieces.pop_front();
     t.pieces.push_front(std::move(second));
     t.pieces.push_front(std::move(first));
+    transport::count(counters.bisects);
     return;
   }
   auto limit = cfg.retry_limit();
@@ -236,6 +259,7 @@ void supervisor_state::on_failed_piece(tracked& t, const outcome& out) {
     return;
   }
   front.wait = opts.retry_backoff.delay(front.attempts, rng);
+  transport::count(counters.retries);
 }
 
 void supervisor_state::give_up(tracked& t, const std::vector<uint32_t>& idx,

@@ -14,6 +14,7 @@ namespace kesm::actors::detail {
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                   rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* st = static_cast<supervisor_state*>(opaque);
+  transport::count(st->counters.rebalances);
   bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk),
                                  "COOPERATIVE")
                      == 0;
@@ -235,6 +236,7 @@ void supervisor_state::revoke(rd_kafka_topic_partition_list_t* parts) {
   else
     commit_sync("revoke");
   ++status.revocations;
+  transport::count(counters.revocations, parts->cnt);
   std::string list;
   for (int i = 0; i < parts->cnt; ++i) {
     auto p = parts->elems[i].partition;

@@ -168,6 +168,9 @@ struct supervisor_state {
   /// (`transition`) for the registry, which starts the mapping again.
   void fail_access(std::string reason, const char* transition);
 
+  /// Duration, batch size and record age of one invocation, for /metrics.
+  void observe_invocation(const batch& b, const outcome& out);
+
   void set_result(std::string result) {
     if (status.last_processing_result == result)
       return;

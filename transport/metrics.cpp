@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <prometheus/histogram.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -53,6 +54,16 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     {&mapping_counters::throughput_bytes,
      "kesm_event_poller_throughput_in_bytes_total",
      "EventPollerThroughputInBytes: key, value and header bytes polled"},
+    {&mapping_counters::throttles, "kesm_throttle_count_total",
+     "Invocations the function throttled (429, or kesm's access refused)"},
+    {&mapping_counters::retries, "kesm_retry_count_total",
+     "Failed records' batches invoked again"},
+    {&mapping_counters::bisects, "kesm_bisect_count_total",
+     "Failed batches split in two (BisectBatchOnFunctionError)"},
+    {&mapping_counters::revocations, "kesm_revocation_count_total",
+     "Partitions revoked from this process"},
+    {&mapping_counters::rebalances, "kesm_rebalance_count_total",
+     "Group rebalances seen (assignments and revocations)"},
   };
   for (auto& d : defs)
     families_.emplace_back(d.member, family(*registry_, d.name, d.help));
@@ -83,6 +94,35 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Register(*registry_);
   scaling_ = family(*registry_, "kesm_scaling_events_total",
                     "Poller count changes, by direction");
+  struct hist_def {
+    prometheus::Histogram* mapping_counters::*member;
+    const char* name;
+    const char* help;
+    std::vector<double> buckets;
+  };
+  const hist_def hists[] = {
+    {&mapping_counters::invocation_seconds, "kesm_invocation_duration_seconds",
+     "Duration of each invocation",
+     {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+      300, 900}},
+    {&mapping_counters::batch_records, "kesm_batch_size_records",
+     "Records per invocation",
+     {1, 10, 50, 100, 500, 1000, 2500, 5000, 10000}},
+    {&mapping_counters::batch_bytes, "kesm_batch_size_bytes",
+     "Event bytes per invocation",
+     {1024, 16384, 65536, 262144, 1048576, 3145728, 6291456}},
+    {&mapping_counters::record_age_seconds, "kesm_record_age_seconds",
+     "Age of a batch's oldest record (from its Kafka timestamp) when the"
+     " function was called",
+     {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600, 86400}},
+  };
+  for (auto& h : hists) {
+    histograms_.emplace_back(h.member, &prometheus::BuildHistogram()
+                                          .Name(h.name)
+                                          .Help(h.help)
+                                          .Register(*registry_));
+    buckets_.push_back(h.buckets);
+  }
   // Constant 1, labelled with what is running: for dashboards and alerts
   // that must tell versions apart.
   prometheus::BuildGauge()
@@ -119,6 +159,8 @@ mapping_counters metrics::add(const std::string& uuid,
     c.*member = &fam->Add(l);
   for (auto& [member, fam] : gauges_)
     c.*member = &fam->Add(l);
+  for (size_t i = 0; i < histograms_.size(); ++i)
+    c.*histograms_[i].first = &histograms_[i].second->Add(l, buckets_[i]);
   c.offset_lag = &offset_lag_->Add({{"uuid", uuid}, {"topic", topic}});
   c.scaled_up = &scaling_->Add({{"uuid", uuid}, {"direction", "up"}});
   c.scaled_down = &scaling_->Add({{"uuid", uuid}, {"direction", "down"}});
@@ -131,6 +173,9 @@ void metrics::remove(const std::string& uuid, const std::string& topic) {
     fam->Remove(&fam->Add(l));
   for (auto& [member, fam] : gauges_)
     fam->Remove(&fam->Add(l));
+  for (size_t i = 0; i < histograms_.size(); ++i)
+    histograms_[i].second->Remove(
+      &histograms_[i].second->Add(l, buckets_[i]));
   offset_lag_->Remove(&offset_lag_->Add({{"uuid", uuid}, {"topic", topic}}));
   for (auto* dir : {"up", "down"})
     scaling_->Remove(&scaling_->Add({{"uuid", uuid}, {"direction", dir}}));
@@ -143,6 +188,11 @@ std::string metrics::render() const {
 void set_gauge(prometheus::Gauge* g, double v) {
   if (g != nullptr)
     g->Set(v);
+}
+
+void observe(prometheus::Histogram* h, double v) {
+  if (h != nullptr)
+    h->Observe(v);
 }
 
 void count(prometheus::Counter* c, double n) {

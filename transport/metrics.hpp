@@ -8,6 +8,7 @@
 namespace prometheus {
 class Counter;
 class Gauge;
+class Histogram;
 class Registry;
 template <typename T>
 class Family;
@@ -38,6 +39,19 @@ struct mapping_counters {
   prometheus::Gauge* offset_lag = nullptr;
   /// EventPollerThroughputInBytes: key, value and header bytes polled.
   prometheus::Counter* throughput_bytes = nullptr;
+  /// For alerting (kesm's own): throttled invocations, failed pieces
+  /// invoked again, bisections, partition revocations, rebalances.
+  prometheus::Counter* throttles = nullptr;
+  prometheus::Counter* retries = nullptr;
+  prometheus::Counter* bisects = nullptr;
+  prometheus::Counter* revocations = nullptr;
+  prometheus::Counter* rebalances = nullptr;
+  /// Per invocation: its duration, its batch in records and bytes, and the
+  /// age of its oldest record when the call was made.
+  prometheus::Histogram* invocation_seconds = nullptr;
+  prometheus::Histogram* batch_records = nullptr;
+  prometheus::Histogram* batch_bytes = nullptr;
+  prometheus::Histogram* record_age_seconds = nullptr;
 };
 
 /// kesm's Prometheus registry: families are built once; `add` returns the
@@ -72,7 +86,14 @@ private:
   prometheus::Family<prometheus::Gauge>* offset_lag_ = nullptr;
   prometheus::Family<prometheus::Counter>* scaling_ = nullptr;
   prometheus::Family<prometheus::Gauge>* epu_ = nullptr;
+  std::vector<std::pair<prometheus::Histogram* mapping_counters::*,
+                        prometheus::Family<prometheus::Histogram>*>>
+    histograms_;
+  std::vector<std::vector<double>> buckets_; // per histograms_ entry
 };
+
+/// Observes `v` on `h` when it exists.
+void observe(prometheus::Histogram* h, double v);
 
 /// Sets `g` when it exists.
 void set_gauge(prometheus::Gauge* g, double v);

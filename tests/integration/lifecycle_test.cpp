@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include <httplib.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 
@@ -330,4 +331,43 @@ TEST(lifecycle, json_logs_are_one_object_a_line) {
   }
   EXPECT_GE(n, 5u);
   EXPECT_GE(with_uuid, 1u) << "no line of the mapping";
+}
+
+TEST(lifecycle, metrics_show_invocations_batches_ages_and_rebalances) {
+  test_cluster cluster;
+  cluster.create_topic("metrics", 1);
+  cluster.produce("metrics", 0, 20);
+  scripted_function fn;
+  auto path = write_config(
+    "metrics.json",
+    config_json(fn.url(), {mapping_json("metrics", "g-metrics",
+                                        cluster.bootstrap())}));
+  child serve(serve_args(path, "metrics"));
+  auto line = serve.line();
+  auto at = line.find("127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << line;
+  httplib::Client api("127.0.0.1", std::atoi(line.c_str() + at + 10));
+  ASSERT_TRUE(eventually([&] { return fn.delivered() >= 20; }));
+  // The value of the first sample of `name` (one mapping: one series).
+  auto value = [&](const std::string& name) {
+    auto res = api.Get("/metrics");
+    if (!res)
+      return -1.0;
+    auto& text = res->body;
+    auto pos = text.find("\n" + name + "{");
+    if (pos == std::string::npos)
+      return -1.0;
+    auto end = text.find('\n', pos + 1);
+    auto sample = text.substr(pos + 1, end - pos - 1);
+    return std::atof(sample.c_str() + sample.rfind(' ') + 1);
+  };
+  EXPECT_TRUE(eventually(
+    [&] { return value("kesm_batch_size_records_sum") == 20; }))
+    << value("kesm_batch_size_records_sum");
+  EXPECT_GE(value("kesm_invocation_duration_seconds_count"), 1);
+  EXPECT_GE(value("kesm_batch_size_bytes_sum"), 20 * 10);
+  EXPECT_GE(value("kesm_record_age_seconds_count"), 1);
+  EXPECT_GE(value("kesm_rebalance_count_total"), 1);
+  EXPECT_EQ(value("kesm_throttle_count_total"), 0);
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
 }

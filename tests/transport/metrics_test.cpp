@@ -76,3 +76,25 @@ TEST(metrics, build_info_names_the_version_and_librdkafka) {
     << line;
   EXPECT_EQ(line.substr(line.size() - 2), " 1") << line;
 }
+
+TEST(metrics, histograms_and_alerting_counters_come_and_go_with_the_mapping) {
+  metrics m;
+  auto c = m.add("u-1", "t");
+  observe(c.invocation_seconds, 0.02);
+  observe(c.batch_records, 100);
+  count(c.throttles);
+  auto text = m.render();
+  for (auto* name :
+       {"kesm_invocation_duration_seconds_bucket{uuid=\"u-1\",le=\"0.025\"} 1",
+        "kesm_batch_size_records_sum{uuid=\"u-1\"} 100",
+        "kesm_batch_size_bytes_count{uuid=\"u-1\"} 0",
+        "kesm_record_age_seconds_count{uuid=\"u-1\"} 0",
+        "kesm_throttle_count_total{uuid=\"u-1\"} 1",
+        "kesm_retry_count_total{uuid=\"u-1\"} 0",
+        "kesm_bisect_count_total{uuid=\"u-1\"} 0",
+        "kesm_revocation_count_total{uuid=\"u-1\"} 0",
+        "kesm_rebalance_count_total{uuid=\"u-1\"} 0"})
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  m.remove("u-1", "t");
+  EXPECT_EQ(m.render().find("u-1"), std::string::npos);
+}
