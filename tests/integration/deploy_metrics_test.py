@@ -1,0 +1,113 @@
+"""Every metric the Grafana dashboard and the Prometheus alert rules in
+deploy/ name exists in a running kesm's /metrics (and, where promtool is
+installed, the rules load).
+
+Usage: deploy_metrics_test.py path/to/kesm
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+KESM = sys.argv.pop(1)
+DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy")
+
+
+class Ok(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def names_in(path):
+    with open(path) as f:
+        return set(re.findall(r"\bkesm_[a-z_]+", f.read()))
+
+
+class DeployMetricsTest(unittest.TestCase):
+    def test_dashboard_and_alerts_name_only_real_metrics(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-deploy-")
+        fn = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+        threading.Thread(target=fn.serve_forever, daemon=True).start()
+        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "m:1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bootstrap = broker.stdout.readline().strip()
+        config = os.path.join(tmp, "kesm.json")
+        with open(config, "w") as f:
+            json.dump({"functions": {"fn": {"url": "http://127.0.0.1:%d/" % fn.server_address[1]}},
+                       "mappings": [{"FunctionName": "fn", "Topics": ["m"], "StartingPosition": "TRIM_HORIZON",
+                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
+        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
+                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            api = kesm.stdout.readline().split("API on ")[1].split("/2015")[0]
+            subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "m", "--count", "10"],
+                           check=True, stdout=subprocess.DEVNULL)
+
+            def metrics():
+                with urllib.request.urlopen(api + "/metrics") as r:
+                    return r.read().decode()
+
+            def committed():
+                m = re.search(r"^kesm_committed_event_count_total\{[^}]*\} (\S+)$", metrics(), re.M)
+                return float(m.group(1)) if m else 0
+
+            # The capacity gauge comes with the first scaling look, about
+            # a second after the assignment.
+            end = time.time() + 40
+            while time.time() < end and (committed() < 10 or "\nkesm_event_poller_unit{" not in metrics()):
+                time.sleep(0.1)
+            self.assertEqual(committed(), 10)
+            text = metrics()
+        finally:
+            kesm.send_signal(signal.SIGTERM)
+            kesm.wait(timeout=60)
+            kesm.stdout.close()
+            broker.send_signal(signal.SIGTERM)
+            broker.wait(timeout=30)
+            broker.stdout.close()
+            fn.shutdown()
+            shutil.rmtree(tmp, ignore_errors=True)
+        types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+        self.assertIn("kesm_committed_event_count_total", types)
+
+        def exists(name):
+            if name in types:
+                return True
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            return types.get(base) == "histogram"
+
+        for path in (os.path.join(DEPLOY, "grafana", "kesm-dashboard.json"),
+                     os.path.join(DEPLOY, "prometheus", "kesm-alerts.yml")):
+            named = names_in(path)
+            self.assertGreater(len(named), 5, path)
+            missing = sorted(n for n in named if not exists(n))
+            self.assertEqual(missing, [], "%s names metrics kesm does not serve" % path)
+        with open(os.path.join(DEPLOY, "grafana", "kesm-dashboard.json")) as f:
+            self.assertEqual(json.load(f)["uid"], "kesm")
+        promtool = shutil.which("promtool")
+        if promtool:
+            subprocess.run([promtool, "check", "rules", os.path.join(DEPLOY, "prometheus", "kesm-alerts.yml")],
+                           check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    unittest.main()
