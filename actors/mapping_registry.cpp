@@ -194,13 +194,10 @@ parse(self_ptr self, std::string_view document, std::string uuid) {
 /// IAM, when `msk_iam` is on.
 void add_msk_iam(self_ptr self, const codecs::mapping_config& cfg,
                  transport::kafka_props& props) {
-  if (!self->state.opts.msk_iam || cfg.event_source_arn.empty())
+  if (cfg.event_source_arn.empty())
     return;
   auto acl = cfg.echoed.find("SourceAccessConfigurations");
-  if (acl != cfg.echoed.end()
-      && (acl->second.find("SASL_SCRAM_512_AUTH") != std::string::npos
-          || acl->second.find("CLIENT_CERTIFICATE_TLS_AUTH")
-               != std::string::npos))
+  if (msk_auth(self, acl != cfg.echoed.end() ? acl->second : "") != "iam")
     return;
   for (auto& [k, v] :
        transport::aws::msk_iam_props(

@@ -98,13 +98,8 @@ make_function(const codecs::function_config& fn,
     o.service = fn.lambda.empty() ? fn.sign : "lambda";
     o.region = fn.region;
     // An ARN names its region: arn:aws:lambda:REGION:ACCOUNT:function:NAME
-    if (o.region.empty() && fn.lambda.rfind("arn:", 0) == 0) {
-      auto a = fn.lambda.find(':', 4);
-      auto b = a == std::string::npos ? a : fn.lambda.find(':', a + 1);
-      auto c = b == std::string::npos ? b : fn.lambda.find(':', b + 1);
-      if (c != std::string::npos)
-        o.region = fn.lambda.substr(b + 1, c - b - 1);
-    }
+    if (o.region.empty())
+      o.region = transport::aws::arn_region(fn.lambda);
     if (o.region.empty())
       o.region = transport::aws::resolve_region();
     if (o.region.empty())

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -65,6 +66,13 @@ struct child {
     if (!s.empty() && s.back() == '\n')
       s.pop_back();
     return s;
+  }
+
+  /// `kesm serve`'s API port, from its first stdout line (0 if absent).
+  int api_port() {
+    auto l = line();
+    auto at = l.find("127.0.0.1:");
+    return at == std::string::npos ? 0 : std::atoi(l.c_str() + at + 10);
   }
 
   std::string rest() {

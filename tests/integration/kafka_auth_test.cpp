@@ -98,13 +98,6 @@ std::string secret(const std::string& name, const std::string& json) {
   return "\"" + arn_prefix + name + "\":" + json;
 }
 
-/// `kesm serve`'s API port, from its first stdout line.
-int api_port(child& c) {
-  auto line = c.line();
-  auto at = line.find("127.0.0.1:");
-  return at == std::string::npos ? 0 : std::atoi(line.c_str() + at + 10);
-}
-
 std::string get(int port, const std::string& path) {
   httplib::Client http("127.0.0.1", port);
   auto res = http.Get(path);
@@ -208,7 +201,7 @@ TEST(kafka_auth, every_access_type_delivers_commits_and_prints_no_secret) {
   ::setenv("KESM_LOG_LEVEL", "debug", 1);
   child serve(serve_args(path, "auth-all"), false, err);
   ::unsetenv("KESM_LOG_LEVEL");
-  int port = api_port(serve);
+  int port = serve.api_port();
   ASSERT_GT(port, 0);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 100; }, 60s))
       << fn.delivered() << " of 100 delivered";
@@ -290,7 +283,7 @@ TEST(kafka_auth, refused_access_is_a_problem_until_the_secret_is_fixed) {
   auto path = put("auth-bad.json", config(fn.url(), secrets, mappings));
   auto err = dir() + "auth-bad.err";
   child serve(serve_args(path, "auth-bad"), false, err);
-  int port = api_port(serve);
+  int port = serve.api_port();
   ASSERT_GT(port, 0);
   auto problem = [&](const std::string& topic, const std::string& text) {
     return eventually([&] {
@@ -357,7 +350,7 @@ TEST(kafka_auth,
         + cluster.bootstrap() + R"("]}}})";
   auto path = put("auth-acl.json", config(fn.url(), "", {m}));
   child serve(serve_args(path, "auth-acl"));
-  int port = api_port(serve);
+  int port = serve.api_port();
   ASSERT_GT(port, 0);
   bool seen = eventually([&] {
     auto st = states(port)["acl"];

@@ -343,10 +343,9 @@ TEST(lifecycle, metrics_show_invocations_batches_ages_and_rebalances) {
     config_json(fn.url(), {mapping_json("metrics", "g-metrics",
                                         cluster.bootstrap())}));
   child serve(serve_args(path, "metrics"));
-  auto line = serve.line();
-  auto at = line.find("127.0.0.1:");
-  ASSERT_NE(at, std::string::npos) << line;
-  httplib::Client api("127.0.0.1", std::atoi(line.c_str() + at + 10));
+  int port = serve.api_port();
+  ASSERT_GT(port, 0);
+  httplib::Client api("127.0.0.1", port);
   ASSERT_TRUE(eventually([&] { return fn.delivered() >= 20; }));
   // The value of the first sample of `name` (one mapping: one series).
   auto value = [&](const std::string& name) {

@@ -231,6 +231,22 @@ codecs::expected<credentials> from_instance() {
 
 } // namespace
 
+std::string arn_field(const std::string& arn, size_t index) {
+  if (arn.rfind("arn:", 0) != 0)
+    return {};
+  size_t at = 0;
+  for (size_t i = 0; i < index; ++i) {
+    at = arn.find(':', at);
+    if (at == std::string::npos)
+      return {};
+    ++at;
+  }
+  auto end = arn.find(':', at);
+  if (end == std::string::npos)
+    return {}; // the last field is the resource, never asked for here
+  return arn.substr(at, end - at);
+}
+
 std::string endpoint_for(const std::string& service_id,
                          const std::string& host_prefix,
                          const std::string& region) {

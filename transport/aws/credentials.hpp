@@ -24,6 +24,16 @@ namespace kesm::transport::aws {
 /// The error says which sources were tried; it never holds a secret.
 codecs::expected<credentials> resolve_credentials();
 
+/// Field `index` of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`,
+/// 0-based: 2 is the service, 3 the region), or empty when `arn` is no ARN
+/// or has fewer fields.
+std::string arn_field(const std::string& arn, size_t index);
+
+/// The region of an ARN, or empty.
+inline std::string arn_region(const std::string& arn) {
+  return arn_field(arn, 3);
+}
+
 /// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`,
 /// then instance metadata; empty when none. Blocking.
 std::string resolve_region();

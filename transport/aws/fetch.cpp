@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 
+#include "transport/aws/sigv4.hpp"
+
 namespace kesm::transport::aws {
 
 namespace {
@@ -22,9 +24,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
   auto colon = line.find(':');
   if (colon != std::string::npos) {
-    auto name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    auto name = ascii_lower(line.substr(0, colon));
     auto value = line.substr(colon + 1);
     auto b = value.find_first_not_of(" \t");
     auto e = value.find_last_not_of(" \t\r\n");

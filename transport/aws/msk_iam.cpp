@@ -79,15 +79,6 @@ void install_msk_iam(rd_kafka_conf_t* conf) {
 
 namespace kesm::transport::aws {
 
-std::string arn_region(const std::string& arn) {
-  auto a = arn.find(':', 4);
-  auto b = a == std::string::npos ? a : arn.find(':', a + 1);
-  auto c = b == std::string::npos ? b : arn.find(':', b + 1);
-  if (arn.rfind("arn:", 0) != 0 || c == std::string::npos)
-    return {};
-  return arn.substr(b + 1, c - b - 1);
-}
-
 codecs::expected<std::vector<std::string>>
 bootstrap_brokers(const std::string& cluster_arn, const std::string& auth,
                   const credential_provider& provider) {

@@ -43,7 +43,4 @@ codecs::expected<std::vector<std::string>>
 bootstrap_brokers(const std::string& cluster_arn, const std::string& auth,
                   const credential_provider& provider);
 
-/// The region of an ARN (`arn:aws:SERVICE:REGION:...`), or empty.
-std::string arn_region(const std::string& arn);
-
 } // namespace kesm::transport::aws

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "codecs/event_writer.hpp"
 #include "transport/aws/fetch.hpp"
 #include "transport/aws/signer.hpp"
 
@@ -14,16 +15,6 @@ namespace {
 codecs::error refused(const std::string& arn, const std::string& why) {
   return codecs::error{codecs::errc::invalid_parameter,
                        "Secret " + arn + " from Secrets Manager: " + why};
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 } // namespace
@@ -42,13 +33,9 @@ secrets_manager_source::get(const std::string& arn) const {
       return it->second.text;
   }
   // arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME
-  auto a = arn.find(':', 4);
-  auto b = a == std::string::npos ? a : arn.find(':', a + 1);
-  auto c = b == std::string::npos ? b : arn.find(':', b + 1);
-  if (arn.rfind("arn:", 0) != 0 || c == std::string::npos
-      || arn.compare(a + 1, b - a - 1, "secretsmanager") != 0)
+  if (arn_field(arn, 2) != "secretsmanager")
     return local; // no Secrets Manager ARN: the local "not found" stands
-  auto region = arn.substr(b + 1, c - b - 1);
+  auto region = arn_region(arn);
   auto provider = credentials_();
   if (!provider)
     return refused(arn, provider.err().message);
@@ -61,7 +48,9 @@ secrets_manager_source::get(const std::string& arn) const {
     req.url += "/";
   req.headers = {{"Content-Type", "application/x-amz-json-1.1"},
                  {"X-Amz-Target", "secretsmanager.GetSecretValue"}};
-  req.body = "{\"SecretId\":\"" + json_escape(arn) + "\"}";
+  req.body = "{\"SecretId\":";
+  codecs::event_writer::append_json_string(req.body, arn);
+  req.body += "}";
   sign(req, *creds, region, "secretsmanager", std::time(nullptr));
   auto answer = fetch("POST", req.url, req.headers, req.body, 5000);
   simdjson::dom::parser parser;

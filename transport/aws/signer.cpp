@@ -11,12 +11,6 @@ namespace kesm::transport::aws {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 bool unsigned_header(const std::string& name) {
   return name == "expect" || name == "user-agent" || name == "x-amzn-trace-id"
          || name == "authorization";
@@ -42,7 +36,7 @@ url_parts split_url(const std::string& url) {
   auto scheme_end = url.find("://");
   size_t at = 0;
   if (scheme_end != std::string::npos) {
-    out.scheme = lower(url.substr(0, scheme_end));
+    out.scheme = ascii_lower(url.substr(0, scheme_end));
     at = scheme_end + 3;
   }
   auto path_at = url.find_first_of("/?", at);
@@ -78,7 +72,7 @@ void sign(aws_request& req, const credentials& creds, const std::string& region,
   auto drop = [&](const char* name) {
     req.headers.erase(
         std::remove_if(req.headers.begin(), req.headers.end(),
-                       [&](auto& h) { return lower(h.first) == name; }),
+                       [&](auto& h) { return ascii_lower(h.first) == name; }),
         req.headers.end());
   };
   drop("x-amz-date");
@@ -94,7 +88,7 @@ void sign(aws_request& req, const credentials& creds, const std::string& region,
   std::map<std::string, std::string> names; // sorted, unique
   bool has_host = false;
   for (auto& [k, v] : req.headers) {
-    auto name = lower(k);
+    auto name = ascii_lower(k);
     if (unsigned_header(name))
       continue;
     has_host |= name == "host";

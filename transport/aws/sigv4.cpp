@@ -31,12 +31,6 @@ std::string hmac(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 /// Trims and collapses runs of spaces, as SigV4 wants header values.
 std::string squash(std::string_view v) {
   std::string out;
@@ -100,6 +94,12 @@ std::string uri_decode(std::string_view s) {
   return out;
 }
 
+std::string ascii_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
 std::vector<std::pair<std::string, std::string>>
 strict_query(std::string_view raw) {
   std::vector<std::pair<std::string, std::string>> params;
@@ -134,7 +134,7 @@ std::string canonical_request(const signable_request& req,
   // Headers: the signed ones, by lower-case name, values squashed.
   std::map<std::string, std::string> by_name;
   for (auto& [k, v] : req.headers) {
-    auto& slot = by_name[lower(k)];
+    auto& slot = by_name[ascii_lower(k)];
     slot += (slot.empty() ? "" : ",") + squash(v);
   }
   std::string_view names = signed_headers;

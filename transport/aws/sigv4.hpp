@@ -25,6 +25,9 @@ std::string uri_encode(std::string_view s, bool keep_slash);
 /// Percent-decoding (`+` is left as it is).
 std::string uri_decode(std::string_view s);
 
+/// `s` with ASCII letters lower-cased (header names).
+std::string ascii_lower(std::string s);
+
 /// The `name=value` pairs of a raw query, in order, each decoded and
 /// encoded again strictly (uri_encode).
 std::vector<std::pair<std::string, std::string>>
