@@ -193,6 +193,7 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
 
 void supervisor_state::observe_invocation(const batch& b, const outcome& out) {
   auto seconds = static_cast<double>(out.micros) / 1e6;
+  status.invoke_micros += static_cast<uint64_t>(std::max<int64_t>(0, out.micros));
   transport::observe(counters.invocation_seconds, seconds);
   transport::observe(counters.batch_records,
                      static_cast<double>(b.record_count()));

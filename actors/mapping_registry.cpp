@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include "actors/atoms.hpp"
+#include "actors/status_report.hpp"
 #include "codecs/access_config.hpp"
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_update.hpp"
@@ -25,6 +26,8 @@ using transport::log;
 using transport::log_level;
 
 constexpr std::string_view api_prefix = "/2015-03-31/event-source-mappings";
+/// kesm's own status of every mapping (the dashboard, `kesm status`).
+constexpr std::string_view status_path = "/kesm/status";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,6 +53,10 @@ struct entry {
   /// when to start it again, and the wait after the next failure.
   std::optional<std::chrono::steady_clock::time_point> retry_at;
   std::chrono::seconds retry_delay{1};
+  /// The supervisor's last status answer, and a second-by-second history
+  /// of it for the dashboard (`GET /kesm/status`).
+  std::optional<mapping_status> last;
+  status_history history;
 };
 
 /// State of the registry. Touched only by the registry's own thread.
@@ -570,6 +577,39 @@ api_reply list_tags(self_ptr self, const api_request& req,
                    + std::string(arn.substr(0, 200)));
 }
 
+/// `GET /kesm/status`: every mapping's state, totals, rates, lag per
+/// partition and (unless `?history=0`) the last minutes second by second;
+/// read by the dashboard and `kesm status`.
+api_reply status_report(self_ptr self, const api_request& req) {
+  auto& st = self->state;
+  if (req.method != "GET")
+    return error_reply(405, "InvalidParameterValueException",
+                       req.method.substr(0, 16) + " is not allowed on "
+                         + std::string(status_path) + "; use GET");
+  auto h = req.query.find("history");
+  bool with_history = h == req.query.end() || h->second != "0";
+  std::string out = "{\"time\":" + std::to_string(now_ms())
+                    + ",\"mappings\":[";
+  bool first = true;
+  for (auto& uuid : st.order) {
+    auto& e = st.entries.at(uuid);
+    if (e.deleting)
+      continue;
+    if (!first)
+      out += ',';
+    first = false;
+    status_view v;
+    v.cfg = &e.cfg;
+    v.rt = &e.rt;
+    v.source = &e.source;
+    v.last = e.sup && e.last ? &*e.last : nullptr;
+    v.history = &e.history;
+    append_status_json(out, v, with_history);
+  }
+  out += "]}";
+  return api_reply{200, std::move(out), ""};
+}
+
 api_reply route(self_ptr self, const api_request& req) {
   auto& st = self->state;
   constexpr std::string_view tags_prefix = "/2017-03-31/tags/";
@@ -580,6 +620,8 @@ api_reply route(self_ptr self, const api_request& req) {
     return api_reply{200, "{\"status\":\"ok\"}", ""};
   if (req.path == "/readyz")
     return readiness(self);
+  if (req.path == status_path)
+    return status_report(self, req);
   std::string_view path = req.path;
   if (path.substr(0, api_prefix.size()) != api_prefix)
     return error_reply(404, "ResourceNotFoundException",
@@ -815,6 +857,8 @@ caf::behavior registry(self_ptr self, registry_options opts) {
               if (it == self->state.entries.end())
                 return;
               auto& e = it->second;
+              e.history.sample(s, now_ms());
+              e.last = s;
               e.rt.last_processing_result = s.last_processing_result;
               if (s.last_processing_result == "OK")
                 e.retry_delay = std::chrono::seconds(1);

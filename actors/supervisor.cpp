@@ -215,7 +215,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       st.stage_commit(list, partition, next, 0);
       st.store_offsets(list);
     },
-    [=](status_atom) { return self->state.status; },
+    [=](status_atom) { return self->state.snapshot(); },
     [=](config_atom, codecs::mapping_config& next,
         transport::function_target_ptr& target) {
       auto& st = self->state;

@@ -105,6 +105,12 @@ struct mapping_status {
   /// the owned partitions at the last evaluation.
   uint32_t pollers = 1;
   uint64_t offset_lag = 0;
+  /// Filled in by `status_atom` (not kept between asks): records polled
+  /// so far, the summed duration of every invocation, and the offset lag
+  /// of each owned partition from librdkafka's cached high watermarks.
+  uint64_t polled_records = 0;
+  uint64_t invoke_micros = 0;
+  std::vector<std::pair<int32_t, uint64_t>> partition_lag;
 };
 
 /// Spawns the supervisor of one mapping on its own thread (it owns the

@@ -56,23 +56,55 @@ void supervisor_state::apply_pollers(uint32_t pollers) {
                        opts.config.provisioned ? pollers : 0);
 }
 
+namespace {
+
+/// One partition's lag from librdkafka's cached watermarks (no broker
+/// call); false when it has none yet.
+bool partition_lag(const supervisor_state& st, int32_t p, uint64_t& lag) {
+  int64_t lo = 0, hi = 0;
+  if (!st.rk
+      || rd_kafka_get_watermark_offsets(st.rk.get(), st.topic().c_str(), p,
+                                        &lo, &hi)
+           != RD_KAFKA_RESP_ERR_NO_ERROR
+      || hi < 0)
+    return false;
+  auto pos = st.positions.find(p);
+  int64_t from = pos != st.positions.end() && pos->second >= 0 ? pos->second
+                                                                : lo;
+  lag = static_cast<uint64_t>(std::max<int64_t>(0, hi - from));
+  return true;
+}
+
+} // namespace
+
 uint64_t supervisor_state::offset_lag(uint64_t& max) const {
   uint64_t sum = 0;
   max = 0;
   for (auto& [p, a] : partitions) {
-    int64_t lo = 0, hi = 0;
-    if (rd_kafka_get_watermark_offsets(rk.get(), topic().c_str(), p, &lo, &hi)
-            != RD_KAFKA_RESP_ERR_NO_ERROR
-        || hi < 0)
+    uint64_t lag = 0;
+    if (!partition_lag(*this, p, lag))
       continue;
-    auto pos = positions.find(p);
-    int64_t from
-        = pos != positions.end() && pos->second >= 0 ? pos->second : lo;
-    auto lag = static_cast<uint64_t>(std::max<int64_t>(0, hi - from));
     sum += lag;
     max = std::max(max, lag);
   }
   return sum;
+}
+
+mapping_status supervisor_state::snapshot() const {
+  mapping_status out = status;
+  if (counters.polled != nullptr)
+    out.polled_records = static_cast<uint64_t>(counters.polled->Value());
+  uint64_t sum = 0;
+  for (auto& [p, a] : partitions) {
+    uint64_t lag = 0;
+    if (partition_lag(*this, p, lag)) {
+      out.partition_lag.emplace_back(p, lag);
+      sum += lag;
+    }
+  }
+  if (!out.partition_lag.empty())
+    out.offset_lag = sum;
+  return out;
 }
 
 void supervisor_state::maybe_scale() {

@@ -237,6 +237,9 @@ struct supervisor_state {
   /// Offset lag of the owned partitions from librdkafka's cached
   /// watermarks (non-blocking); `max` gets the largest.
   uint64_t offset_lag(uint64_t& max) const;
+  /// `status` with the fields computed on demand (polled records, lag per
+  /// partition): the answer to `status_atom`.
+  mapping_status snapshot() const;
   /// Runs the scaling policy when an evaluation period has passed.
   void maybe_scale();
   /// Gives the mapping's share of capacity back and drops its EPU series.

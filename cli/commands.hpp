@@ -63,6 +63,23 @@ struct produce_options {
   std::vector<std::string> properties;
 };
 
+/// `kesm status`: options.
+struct status_options {
+  /// HOST:PORT of a running `kesm serve`'s API.
+  std::string api = "127.0.0.1:9000";
+  /// Bearer token (or KESM_API_TOKEN).
+  std::string token;
+  /// Print the raw JSON of /kesm/status instead of the table.
+  bool json = false;
+};
+
+/// `kesm validate`: options.
+struct validate_options {
+  std::string config_path = "kesm.json";
+};
+
+int run_status(const status_options& opts);
+int run_validate(const validate_options& opts);
 int run_dev_broker(const dev_broker_options& opts);
 int run_produce(const produce_options& opts);
 int run_serve(const serve_options& opts);

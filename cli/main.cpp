@@ -133,7 +133,30 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1, 10000))
     ->capture_default_str();
 
+  kesm::cli::status_options status;
+  auto* sta = app.add_subcommand(
+    "status", "Ask a running kesm serve for its mappings and print a table:"
+              " state, pollers, lag, rates, latency, last result");
+  sta->add_option("--api", status.api, "API address HOST:PORT of kesm serve")
+    ->capture_default_str();
+  sta->add_option("--token", status.token,
+                  "API token, when kesm serve has --api-token (or set"
+                  " KESM_API_TOKEN)");
+  sta->add_flag("--json", status.json,
+                "Print /kesm/status's JSON (with the per-second history)");
+
+  kesm::cli::validate_options validate;
+  auto* val = app.add_subcommand(
+    "validate", "Check a config file as kesm serve would, without running"
+                " it: exit 0 when good, 2 with serve's error when not");
+  val->add_option("--config", validate.config_path, "Config file (JSON)")
+    ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (sta->parsed())
+    return kesm::cli::run_status(status);
+  if (val->parsed())
+    return kesm::cli::run_validate(validate);
   if (dev->parsed())
     return kesm::cli::run_dev_broker(broker);
   if (srv->parsed())

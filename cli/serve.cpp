@@ -15,6 +15,7 @@
 #include "transport/http_client.hpp"
 #include "transport/kafka.hpp"
 #include "transport/api_server.hpp"
+#include "transport/dashboard.hpp"
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
@@ -201,6 +202,26 @@ void guard_secrets_in_memory(const codecs::service_config& cfg) {
 
 } // namespace
 
+int run_validate(const validate_options& opts) {
+  auto cfg = load_config(opts.config_path);
+  if (!cfg) {
+    std::cerr << "kesm validate: " << cfg.err().message << "\n";
+    return 2;
+  }
+  auto http = std::make_shared<transport::http_client>();
+  auto functions = make_functions(*cfg, http);
+  if (!functions) {
+    std::cerr << "kesm validate: " << opts.config_path << ": "
+              << functions.err().message << "\n";
+    return 2;
+  }
+  std::cout << "kesm validate: " << opts.config_path << ": OK ("
+            << cfg->functions.size() << " function(s), "
+            << cfg->mappings.size() << " mapping(s), "
+            << cfg->clusters.size() << " cluster(s))" << std::endl;
+  return 0;
+}
+
 int run_serve(const serve_options& opts) {
   if (opts.log_format == "json")
     transport::set_log_format(transport::log_format::json);
@@ -297,6 +318,9 @@ int run_serve(const serve_options& opts) {
     if (req.path == "/metrics") // thread-safe; no need to ask the registry
       return transport::api_reply{200, metrics->render(), "",
                                   "text/plain; version=0.0.4"};
+    if (req.path == "/" && req.method == "GET")
+      return transport::api_reply{200, transport::dashboard_html(), "",
+                                  "text/html; charset=utf-8"};
     return actors::call_registry(sys, registry, req);
   }, guard);
   auto bound = api.start(opts.api.substr(0, colon), port);

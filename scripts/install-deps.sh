@@ -11,6 +11,7 @@ PKGS=(
   prometheus-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev python3 curl clang libclang-rt-14-dev
+  chromium fonts-dejavu-core
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -8,32 +8,17 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kesm_stack import Stack
 
 KESM = sys.argv.pop(1)
 DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy")
-
-
-class Ok(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
 
 
 def names_in(path):
@@ -44,23 +29,10 @@ def names_in(path):
 class DeployMetricsTest(unittest.TestCase):
     def test_dashboard_and_alerts_name_only_real_metrics(self):
         tmp = tempfile.mkdtemp(prefix="kesm-deploy-")
-        fn = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-        threading.Thread(target=fn.serve_forever, daemon=True).start()
-        broker = subprocess.Popen([KESM, "dev-broker", "--topic", "m:1"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        bootstrap = broker.stdout.readline().strip()
-        config = os.path.join(tmp, "kesm.json")
-        with open(config, "w") as f:
-            json.dump({"functions": {"fn": {"url": "http://127.0.0.1:%d/" % fn.server_address[1]}},
-                       "mappings": [{"FunctionName": "fn", "Topics": ["m"], "StartingPosition": "TRIM_HORIZON",
-                                     "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [bootstrap]}}}]}, f)
-        kesm = subprocess.Popen([KESM, "serve", "--config", config, "--api", "127.0.0.1:0",
-                                 "--store", "sqlite:" + os.path.join(tmp, "db")],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stack = Stack(KESM, tmp, "m")
         try:
-            api = kesm.stdout.readline().split("API on ")[1].split("/2015")[0]
-            subprocess.run([KESM, "produce", "--bootstrap", bootstrap, "--topic", "m", "--count", "10"],
-                           check=True, stdout=subprocess.DEVNULL)
+            api = stack.api
+            stack.produce(10)
 
             def metrics():
                 with urllib.request.urlopen(api + "/metrics") as r:
@@ -78,13 +50,7 @@ class DeployMetricsTest(unittest.TestCase):
             self.assertEqual(committed(), 10)
             text = metrics()
         finally:
-            kesm.send_signal(signal.SIGTERM)
-            kesm.wait(timeout=60)
-            kesm.stdout.close()
-            broker.send_signal(signal.SIGTERM)
-            broker.wait(timeout=30)
-            broker.stdout.close()
-            fn.shutdown()
+            stack.stop()
             shutil.rmtree(tmp, ignore_errors=True)
         types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
         self.assertIn("kesm_committed_event_count_total", types)
