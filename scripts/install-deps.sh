@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Installs every Debian package kesm needs to build, test and benchmark.
 # Idempotent; run as root (or with sudo) on Debian 12 (bookworm).
+# --build-only: only what building kesm and its packages needs (the
+# Dockerfile's build stage, scripts/package.sh).
 set -euo pipefail
+BUILD_ONLY=0
+[ "${1:-}" = "--build-only" ] && BUILD_ONLY=1
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git file dpkg-dev
   libcaf-dev librdkafka-dev libsimdjson-dev libmimalloc-dev
   prometheus-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev
-  libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev zlib1g-dev python3 curl clang libclang-rt-14-dev
-  chromium fonts-dejavu-core
+  libsqlite3-dev libssl-dev zlib1g-dev
 )
+if [ "$BUILD_ONLY" = 0 ]; then
+  PKGS+=(
+    libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml curl
+    clang libclang-rt-14-dev chromium fonts-dejavu-core
+  )
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -25,6 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "kesm: all Debian packages already installed"
 fi
+[ "$BUILD_ONLY" = 1 ] && exit 0
 # The control-plane tests drive kesm with the real AWS CLI and boto3, and
 # the AWS tests check signatures with botocore; take Debian's where the
 # machine has none.
