@@ -18,7 +18,7 @@ PKGS=(
 if [ "$BUILD_ONLY" = 0 ]; then
   PKGS+=(
     libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml curl
-    clang libclang-rt-14-dev chromium fonts-dejavu-core
+    clang libclang-rt-14-dev chromium fonts-dejavu-core prometheus
   )
 fi
 missing=()
@@ -30,6 +30,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "kesm: installing ${#missing[@]} Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Only promtool is used (the alert rules are checked); the server the
+  # package ships must not run.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 else
   echo "kesm: all Debian packages already installed"
 fi
