@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from cdp import Browser
@@ -96,6 +97,32 @@ class DashboardTest(unittest.TestCase):
         out = subprocess.run([KESM, "status", "--api", "nowhere"], capture_output=True, text=True)
         self.assertEqual(out.returncode, 2)
         self.assertIn("use HOST:PORT", out.stderr)
+
+    def test_a_token_guards_the_status_but_not_the_page(self):
+        tmp = tempfile.mkdtemp(prefix="kesm-dashboard-token-")
+        stack = Stack(KESM, tmp, "guarded", extra_args=("--api-token", "s3cret-token"))
+        try:
+            api = stack.api.replace("http://", "")
+            with urllib.request.urlopen(stack.api + "/") as r:
+                self.assertEqual(r.status, 200)  # static page, no data
+            with self.assertRaises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(stack.api + "/kesm/status")
+            self.assertIn(e.exception.code, (401, 403))
+            out = subprocess.run([KESM, "status", "--api", api], capture_output=True, text=True,
+                                 env={k: v for k, v in os.environ.items() if k != "KESM_API_TOKEN"})
+            self.assertEqual(out.returncode, 1)
+            self.assertRegex(out.stderr, r"refused the request \(HTTP 40[13]\); pass its token")
+            self.assertNotIn("s3cret", out.stderr)
+            out = subprocess.run([KESM, "status", "--api", api, "--token", "s3cret-token"],
+                                 capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertRegex(out.stdout, r"\bfn +guarded ")
+            out = subprocess.run([KESM, "status", "--api", api], capture_output=True, text=True,
+                                 env=dict(os.environ, KESM_API_TOKEN="s3cret-token"))
+            self.assertEqual(out.returncode, 0, out.stderr)
+        finally:
+            stack.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_z_dashboard_and_status_follow_a_mapping_created_with_the_aws_cli(self):
         created = subprocess.run(
