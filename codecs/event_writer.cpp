@@ -81,6 +81,10 @@ constexpr std::string_view k_key = ",\"key\":\"";
 constexpr std::string_view k_value = ",\"value\":\"";
 constexpr std::string_view k_null_value = ",\"value\":null";
 constexpr std::string_view k_headers = ",\"headers\":[";
+constexpr std::string_view k_key_schema = ",\"keySchemaMetadata\":{\"dataFormat\":";
+constexpr std::string_view k_value_schema
+  = ",\"valueSchemaMetadata\":{\"dataFormat\":";
+constexpr std::string_view k_schema_id = ",\"schemaId\":";
 
 /// `{"topic":"t","partition":3,"offset":`, the same for every record of
 /// one partition.
@@ -154,6 +158,20 @@ char* put_record(char* p, std::string_view prefix, const record_view& r,
     *p++ = '}';
   }
   *p++ = ']';
+  for (int i = 0; i < 2; ++i) {
+    auto* meta = i == 0 ? r.key_schema : r.value_schema;
+    if (meta == nullptr)
+      continue;
+    p = put(p, i == 0 ? k_key_schema : k_value_schema);
+    scratch.clear();
+    event_writer::append_json_string(scratch, meta->data_format);
+    p = put(p, scratch);
+    p = put(p, k_schema_id);
+    scratch.clear();
+    event_writer::append_json_string(scratch, meta->schema_id);
+    p = put(p, scratch);
+    *p++ = '}';
+  }
   *p++ = '}';
   return p;
 }
@@ -240,6 +258,13 @@ size_t event_writer::record_variable_size(const record_view& r) {
     const auto& h = r.headers[i];
     n += (i > 0 ? 1 : 0) + 2 + json_string_size(h.name) + 1
          + (h.value != nullptr ? signed_bytes_size(h.value, h.value_len) : 4);
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto* meta = i == 0 ? r.key_schema : r.value_schema;
+    if (meta != nullptr)
+      n += (i == 0 ? k_key_schema.size() : k_value_schema.size())
+           + json_string_size(meta->data_format) + k_schema_id.size()
+           + json_string_size(meta->schema_id) + 1;
   }
   return n;
 }

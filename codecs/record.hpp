@@ -14,6 +14,15 @@ struct header_view {
   size_t value_len = 0;
 };
 
+/// The schema a registry decoded or checked a record's key or value with
+/// (esm-spec.md section 6); owned by the schema cache, shared by chunks.
+struct schema_meta {
+  /// `AVRO`, `PROTOBUF` or `JSON`.
+  std::string_view data_format;
+  /// The registry's id: a number (Confluent) or a version UUID (Glue).
+  std::string_view schema_id;
+};
+
 /// How the broker stamped a record.
 enum class timestamp_type : uint8_t { create_time, log_append_time };
 
@@ -32,6 +41,14 @@ struct record_view {
   size_t value_len = 0;
   const header_view* headers = nullptr;
   size_t header_count = 0;
+  /// Set when a schema registry decoded or checked the key / value: the
+  /// event then carries `keySchemaMetadata` / `valueSchemaMetadata`.
+  const schema_meta* key_schema = nullptr;
+  const schema_meta* value_schema = nullptr;
+  /// Non-null: the record failed its schema check (no wire header, an
+  /// unknown schema, bytes that do not decode); it is never sent, it goes
+  /// to the on-failure destination. Points at text its chunk owns.
+  const char* schema_error = nullptr;
 };
 
 /// Consecutive records of one partition, in offset order.

@@ -13,12 +13,13 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git file dpkg-dev
   libcaf-dev librdkafka-dev libsimdjson-dev libmimalloc-dev
   prometheus-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev
-  libsqlite3-dev libssl-dev zlib1g-dev
+  libsqlite3-dev libssl-dev zlib1g-dev libprotobuf-dev libprotoc-dev
 )
 if [ "$BUILD_ONLY" = 0 ]; then
   PKGS+=(
     libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml curl
     clang libclang-rt-14-dev chromium fonts-dejavu-core prometheus
+    protobuf-compiler python3-protobuf python3-avro python3-jsonschema
   )
 fi
 missing=()
