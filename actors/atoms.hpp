@@ -42,6 +42,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   CAF_ADD_ATOM(kesm, kesm::actors, slots_atom, "k_slots")
   /// The config file was read again (CLI -> registry, on SIGHUP).
   CAF_ADD_ATOM(kesm, kesm::actors, reload_atom, "k_reload")
+  /// A schema a parked chunk waits for was fetched, or the registry may be
+  /// back (schema registry client / timer -> reader).
+  CAF_ADD_ATOM(kesm, kesm::actors, schema_atom, "k_schema")
 CAF_END_TYPE_ID_BLOCK(kesm)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::batch_ptr)

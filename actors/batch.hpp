@@ -45,6 +45,9 @@ struct batch {
   std::vector<transport::chunk_ptr> chunks;
   /// The batch's records, partition by partition, in offset order.
   std::vector<codecs::record_view> records;
+  /// Non-null: the batch is one record that failed its schema check
+  /// (the reason); it is not sent, it goes to the on-failure destination.
+  const char* schema_error = nullptr;
   size_t record_count() const noexcept {
     return records.size();
   }
@@ -65,6 +68,9 @@ enum class outcome_kind : uint8_t {
   /// The batch's one record alone makes an event above the payload limit;
   /// it was not sent.
   too_large,
+  /// The batch's one record failed its schema-registry check; it was not
+  /// sent.
+  schema_failed,
 };
 
 /// An invocation's outcome with its cause, as the supervisor sees it.

@@ -36,6 +36,10 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
     // event must still leave the partition (the supervisor decides).
     if (cost > budget && !(first_of_batch && b.records.empty()))
       break;
+    // A record that failed its schema check travels alone (it is not
+    // sent; the supervisor dead-letters it), in its place in the order.
+    if (r.schema_error != nullptr && !b.records.empty())
+      break;
     budget = cost > budget ? 0 : budget - cost;
     if (part.count == 0)
       part.first_offset = r.offset;
@@ -54,6 +58,10 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
       p.pending.pop_front();
     } else {
       part.commit_to = 0;
+    }
+    if (r.schema_error != nullptr) {
+      b.schema_error = r.schema_error;
+      break;
     }
   }
   if (part.count > 0) {
@@ -81,6 +89,8 @@ void cut(self_ptr self) {
       break;
     take(p, *b, room, budget);
     st.cursor = it->first + 1;
+    if (b->schema_error != nullptr)
+      break; // alone in its batch
   }
   if (b->records.empty())
     return;

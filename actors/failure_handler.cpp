@@ -86,12 +86,14 @@ batch_ptr supervisor_state::make_piece_batch(
 void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
   ++status.invocations;
   auto records = static_cast<double>(b->record_count());
-  if (out.kind != outcome_kind::too_large) {
+  bool not_sent = out.kind == outcome_kind::too_large
+                  || out.kind == outcome_kind::schema_failed;
+  if (!not_sent) {
     status.invoked_records += b->record_count();
     transport::count(counters.invoked, records);
     observe_invocation(*b, out);
   }
-  if (out.kind != outcome_kind::success && out.kind != outcome_kind::too_large) {
+  if (out.kind != outcome_kind::success && !not_sent) {
     transport::count(counters.failed_invoke, records);
     transport::count(counters.invoke_errors);
   }
@@ -132,7 +134,7 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
   t->out = false;
   status.batches_in_retry = tracked_batches.size();
   auto& p = t->pieces.front();
-  if (out.kind != outcome_kind::too_large)
+  if (!not_sent)
     ++p.invokes;
   if (stopping || !current(*t->origin)) {
     // Revoked or stopping: not retried; the records stay uncommitted and
@@ -156,11 +158,15 @@ void supervisor_state::on_outcome(const batch_ptr& b, outcome out) {
                         std::chrono::milliseconds(
                           std::min<int64_t>(out.retry_after_ms, 300000)));
       break;
-    case outcome_kind::too_large: {
+    case outcome_kind::too_large:
+    case outcome_kind::schema_failed: {
       set_result("PROBLEM: " + out.detail);
       auto idx = std::move(p.idx);
       t->pieces.pop_front();
-      give_up(*t, idx, codecs::failure_condition::payload_size_exceeded,
+      give_up(*t, idx,
+              out.kind == outcome_kind::too_large
+                ? codecs::failure_condition::payload_size_exceeded
+                : codecs::failure_condition::schema_validation_failed,
               nullptr, 0);
       break;
     }

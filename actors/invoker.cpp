@@ -21,6 +21,14 @@ void pump(self_ptr self) {
   while (st.in_flight < st.cfg.max_concurrency && !st.queue.empty()) {
     auto b = std::move(st.queue.front());
     st.queue.pop_front();
+    if (b->schema_error != nullptr) {
+      outcome out;
+      out.kind = outcome_kind::schema_failed;
+      out.detail = std::string("schema registry: ") + b->schema_error;
+      handoff_send(b.get());
+      self->send(st.supervisor, outcome_atom_v, b, std::move(out));
+      continue;
+    }
     if (b->payload->size() > st.cfg.max_payload) {
       outcome out;
       out.kind = outcome_kind::too_large;

@@ -157,6 +157,32 @@ codecs::expected<transport::kafka_props> security(self_ptr self,
   return transport::resolve_security(cfg, *opts.secrets, opts.defaults.kafka);
 }
 
+/// The mapping's schema registry client (shared with every mapping of the
+/// same registry and credentials), its secrets read now.
+codecs::expected<transport::schema_decoding_ptr>
+schema_registry(self_ptr self, const codecs::mapping_config& cfg) {
+  auto& opts = self->state.opts;
+  std::shared_ptr<transport::aws::credential_provider> creds;
+  if (cfg.schema_registry.glue()) {
+    if (!opts.aws_credentials)
+      return codecs::error{codecs::errc::invalid_parameter,
+                           "SchemaRegistryConfig: a Glue registry needs AWS"
+                           " credentials, which this kesm was not given"};
+    auto c = opts.aws_credentials();
+    if (!c)
+      return c.err();
+    creds = *c;
+  }
+  auto ep = transport::make_registry_endpoint(cfg.schema_registry,
+                                              opts.secrets.get(), creds);
+  if (!ep)
+    return ep.err();
+  auto d = std::make_shared<transport::schema_decoding>();
+  d->cfg = cfg.schema_registry;
+  d->client = transport::schema_registry_client::shared(*ep);
+  return transport::schema_decoding_ptr{std::move(d)};
+}
+
 /// The authentication of an MSK mapping's document, for its bootstrap
 /// list: `scram`, `tls`, `iam` or `plaintext`.
 std::string msk_auth(self_ptr self, std::string_view document) {
@@ -235,6 +261,14 @@ void start(self_ptr self, entry& e) {
         "VPC_SUBNET / VPC_SECURITY_GROUP ignored: kesm connects from this"
         " host's network");
   mapping_options mo = opts.defaults;
+  if (e.cfg.schema_registry.enabled()) {
+    auto schemas = schema_registry(self, e.cfg);
+    if (!schemas) {
+      retry_later(e, schemas.err().message);
+      return;
+    }
+    mo.schemas = std::move(*schemas);
+  }
   for (auto& [k, v] : *sec)
     mo.kafka[k] = v;
   add_msk_iam(self, e.cfg, mo.kafka);
@@ -401,7 +435,16 @@ api_reply update(self_ptr self, entry& e, const api_request& req) {
     e = previous;
     return error_reply(500, "ServiceException", to_string(ok.error()));
   }
-  apply(self, e);
+  if (e.sup && e.cfg.enabled
+      && previous.cfg.schema_registry != e.cfg.schema_registry) {
+    // Decoding happens in the readers: a new supervisor picks the new
+    // registry up (a clean stop, committing, then a start).
+    set_state(e, "Updating");
+    e.restart = true;
+    stop(e);
+  } else {
+    apply(self, e);
+  }
   return config_reply(self, e, 202);
 }
 

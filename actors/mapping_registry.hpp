@@ -15,6 +15,7 @@
 #include "transport/function_target.hpp"
 #include "transport/mapping_store.hpp"
 #include "transport/secrets.hpp"
+#include "transport/aws/credentials.hpp"
 
 namespace kesm::actors {
 
@@ -42,6 +43,11 @@ struct registry_options {
   std::function<codecs::expected<std::vector<std::string>>(
     const std::string& arn, const std::string& auth)>
     discover_cluster;
+  /// The process's AWS credentials (Glue schema registries), resolved on
+  /// first use; null: none.
+  std::function<codecs::expected<
+    std::shared_ptr<transport::aws::credential_provider>>()>
+    aws_credentials;
   /// Template for every mapping's runtime options (pollers, Kafka props).
   mapping_options defaults;
 };

@@ -33,9 +33,60 @@ void skip_old_records(self_ptr self, transport::record_chunk& chunk) {
              next);
 }
 
+void drain(self_ptr self);
+
+/// Filters `chunk` and hands it to the batcher.
+void deliver(self_ptr self, std::shared_ptr<transport::record_chunk> chunk) {
+  auto& st = self->state;
+  size_t filtered = 0;
+  if (!st.filter.empty() && !chunk->records.empty()) {
+    filtered = transport::retain_records(
+      *chunk, [&](const codecs::record_view& r) {
+        // A record that failed its schema check is not filtered: it goes
+        // to the on-failure destination.
+        return r.schema_error != nullptr
+               || st.filter.matches(r.value, r.value_len);
+      });
+    transport::count(st.filtered_out, static_cast<double>(filtered));
+  }
+  if (!chunk->records.empty() || filtered > 0) {
+    st.outstanding_records += chunk->records.size();
+    st.outstanding_bytes += chunk->bytes;
+    handoff_send(chunk.get());
+    self->send(st.batcher, transport::chunk_ptr{std::move(chunk)});
+  }
+}
+
+/// Decodes the parked chunk on; delivers it when done.
+void decode_parked(self_ptr self) {
+  auto& st = self->state;
+  if (!st.parked || !st.schemas)
+    return;
+  auto hdl = caf::actor_cast<caf::actor>(self);
+  auto step = transport::decode_chunk(*st.parked, st.parked_next, *st.schemas,
+                                      [hdl] { caf::anon_send(hdl, schema_atom_v); });
+  transport::count(st.schema_errors, static_cast<double>(step.failed));
+  using state = transport::decode_step::state;
+  if (step.st == state::waiting)
+    return;
+  if (step.st == state::unavailable) {
+    self->send(st.supervisor, wake_atom_v, step.error);
+    if (!st.retry_armed) {
+      st.retry_armed = true;
+      self->delayed_send(self, std::chrono::seconds(1), schema_atom_v);
+    }
+    return;
+  }
+  auto chunk = std::move(st.parked);
+  st.parked.reset();
+  st.parked_next = 0;
+  deliver(self, std::move(chunk));
+  self->send(self, wake_atom_v); // drain on
+}
+
 void drain(self_ptr self) {
   auto& st = self->state;
-  if (!st.queue)
+  if (!st.queue || st.parked)
     return;
   if (st.outstanding_records >= st.limits.max_records
       || st.outstanding_bytes >= st.limits.max_bytes)
@@ -64,20 +115,13 @@ void drain(self_ptr self) {
                  + std::to_string(st.partition) + ": " + e);
   if (st.skip_before_ts >= 0)
     skip_old_records(self, *chunk);
-  size_t filtered = 0;
-  if (!st.filter.empty() && !chunk->records.empty()) {
-    filtered = transport::retain_records(
-      *chunk, [&](const codecs::record_view& r) {
-        return st.filter.matches(r.value, r.value_len);
-      });
-    transport::count(st.filtered_out, static_cast<double>(filtered));
+  if (st.schemas && !chunk->records.empty()) {
+    st.parked = std::move(chunk);
+    st.parked_next = 0;
+    decode_parked(self); // delivers and drains on when all is cached
+    return;
   }
-  if (!chunk->records.empty() || filtered > 0) {
-    st.outstanding_records += chunk->records.size();
-    st.outstanding_bytes += chunk->bytes;
-    handoff_send(chunk.get());
-    self->send(st.batcher, transport::chunk_ptr{std::move(chunk)});
-  }
+  deliver(self, std::move(chunk));
   if (static_cast<size_t>(n) == want)
     self->send(self, wake_atom_v); // more may be queued: yield, then go on
 }
@@ -91,7 +135,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits,
                                transport::mapping_counters counters,
-                               filter_ptr filter) {
+                               filter_ptr filter,
+                               transport::schema_decoding_ptr schemas) {
   auto& st = self->state;
   st.topic = std::move(topic);
   st.partition = partition;
@@ -105,6 +150,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.polled = counters.polled;
   st.throughput = counters.throughput_bytes;
   st.filtered_out = counters.filtered_out;
+  st.schemas = std::move(schemas);
+  st.schema_errors = counters.schema_errors;
   if (filter)
     st.filter = filter->clone();
   self->set_exit_handler([=](caf::exit_msg& msg) {
@@ -113,6 +160,10 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   });
   return {
     [=](wake_atom) { drain(self); },
+    [=](schema_atom) {
+      self->state.retry_armed = false;
+      decode_parked(self);
+    },
     [=](config_atom, const filter_ptr& next, uint64_t batch_size) {
       auto& st = self->state;
       st.filter = next ? next->clone() : codecs::record_filter{};

@@ -14,6 +14,7 @@
 
 #include "codecs/filter.hpp"
 #include "transport/metrics.hpp"
+#include "transport/schema_decode.hpp"
 
 namespace kesm::actors {
 
@@ -50,6 +51,15 @@ struct reader_state {
   /// records pass.
   codecs::record_filter filter;
   prometheus::Counter* filtered_out = nullptr;
+  /// The mapping's schema registry; null: none. A chunk waiting for a
+  /// schema (or for the registry to come back) is parked with the index
+  /// of its first record not yet decoded; nothing more is drained until it
+  /// goes on.
+  transport::schema_decoding_ptr schemas;
+  std::shared_ptr<transport::record_chunk> parked;
+  size_t parked_next = 0;
+  bool retry_armed = false;
+  prometheus::Counter* schema_errors = nullptr;
 
   static inline const char* name = "kesm.partition_reader";
 };
@@ -73,7 +83,15 @@ struct reader_state {
 /// `(skipped_atom, partition, generation, next_offset)` to the supervisor,
 /// which stores that offset for commit.
 ///
-/// Messages: `wake_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`;
+/// Schema registry: records are checked and decoded (transport/
+/// schema_decode) before filtering, so filters see decoded values; a
+/// chunk whose schema is being fetched waits (`schema_atom` from the
+/// fetch thread resumes it), and one whose registry is down waits too,
+/// retried every second, with `PROBLEM: <registry error>` reported to the
+/// supervisor. Records that fail their check stay in the chunk, marked,
+/// for the batcher to send to the on-failure destination in order.
+///
+/// Messages: `wake_atom`; `schema_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`;
 /// `(config_atom, filter_ptr, uint64_t batch_size)`: a new filter and
 /// BatchSize (live update; the record limit grows to fit a full batch).
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
@@ -85,6 +103,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                transport::mapping_counters counters = {},
                                std::shared_ptr<const codecs::record_filter>
                                  filter
+                               = nullptr,
+                               transport::schema_decoding_ptr schemas
                                = nullptr);
 
 using filter_ptr = std::shared_ptr<const codecs::record_filter>;

@@ -16,6 +16,7 @@
 #include "transport/function_target.hpp"
 #include "transport/kafka.hpp"
 #include "transport/metrics.hpp"
+#include "transport/schema_decode.hpp"
 
 namespace kesm::actors {
 
@@ -76,6 +77,8 @@ struct mapping_options {
   std::string function_arn;
   /// Where the mapping's counters live; null: not counted.
   std::shared_ptr<transport::metrics> metrics;
+  /// The mapping's schema registry (SchemaRegistryConfig); null: none.
+  transport::schema_decoding_ptr schemas;
 };
 
 /// A snapshot of a running mapping, for logs, the CLI and tests.

@@ -201,7 +201,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
       sig,
       batchers[poller], caf::actor_cast<caf::actor>(self), limits, counters,
-      filter);
+      filter, opts.schemas);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;

@@ -281,6 +281,7 @@ int run_serve(const serve_options& opts) {
         return transport::aws::bootstrap_brokers(arn, auth, *provider);
       };
   }
+  ro.aws_credentials = aws_credentials;
   ro.clusters = cfg->clusters;
   ro.allowed_clusters = cfg->allowed_clusters;
   ro.secrets = make_secrets(*cfg);

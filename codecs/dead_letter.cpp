@@ -13,6 +13,8 @@ std::string_view to_string(failure_condition c) {
       return "RetryAttemptsExhausted";
     case failure_condition::record_age_exceeded:
       return "RecordAgeExceeded";
+    case failure_condition::schema_validation_failed:
+      return "SchemaValidationFailed";
     default:
       return "MaximumPayloadSizeExceeded";
   }

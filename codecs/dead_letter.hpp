@@ -13,10 +13,13 @@ enum class failure_condition : uint8_t {
   retry_attempts_exhausted,
   record_age_exceeded,
   payload_size_exceeded,
+  /// kesm's: the record failed its schema-registry check (no wire prefix,
+  /// unknown schema, bytes that do not decode); it was never sent.
+  schema_validation_failed,
 };
 
 /// `RetryAttemptsExhausted`, `RecordAgeExceeded`,
-/// `MaximumPayloadSizeExceeded`.
+/// `MaximumPayloadSizeExceeded`, `SchemaValidationFailed`.
 std::string_view to_string(failure_condition c);
 
 /// What a dead-letter envelope says about the mapping.

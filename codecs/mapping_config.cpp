@@ -108,6 +108,99 @@ constexpr const char* endpoint_pattern
   = "(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|["
     "A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}";
 
+/// `SchemaRegistryConfig` (esm-spec.md section 6).
+error read_schema_registry(element e, std::string_view parent,
+                           schema_registry_config& out) {
+  std::string where = std::string(parent) + ".SchemaRegistryConfig";
+  object cfg;
+  if (e.get_object().get(cfg))
+    return invalid(where + " must be an object");
+  bool has_format = false;
+  for (auto [key, val] : cfg) {
+    if (key == "SchemaRegistryURI") {
+      auto uri = read_string(val, "SchemaRegistryURI", 1, 10000, nullptr);
+      if (!uri)
+        return uri.err();
+      out.uri = *uri;
+    } else if (key == "EventRecordFormat") {
+      std::string_view f;
+      if (val.get_string().get(f) || (f != "JSON" && f != "SOURCE"))
+        return invalid(where + ".EventRecordFormat must be JSON or SOURCE");
+      out.json_format = f == "JSON";
+      has_format = true;
+    } else if (key == "AccessConfigs") {
+      simdjson::dom::array list;
+      if (val.get_array().get(list) || list.size() > 2)
+        return invalid(where + ".AccessConfigs must be a list of at most 2"
+                               " {Type, URI} objects");
+      for (auto item : list) {
+        std::string_view type, arn;
+        if (item["Type"].get_string().get(type)
+            || item["URI"].get_string().get(arn) || arn.empty())
+          return invalid(where + ".AccessConfigs: every entry needs Type and"
+                                 " URI (a secret ARN)");
+        std::string* slot = type == "BASIC_AUTH" ? &out.basic_auth
+                            : type == "CLIENT_CERTIFICATE_TLS_AUTH"
+                              ? &out.client_certificate
+                            : type == "SERVER_ROOT_CA_CERTIFICATE" ? &out.root_ca
+                                                                  : nullptr;
+        if (slot == nullptr)
+          return invalid(where + ".AccessConfigs: Type " + std::string(type).substr(0, 50)
+                         + " is not one of BASIC_AUTH, CLIENT_CERTIFICATE_TLS_AUTH,"
+                           " SERVER_ROOT_CA_CERTIFICATE");
+        if (!slot->empty())
+          return invalid(where + ".AccessConfigs names " + std::string(type)
+                         + " twice");
+        *slot = std::string(arn);
+      }
+    } else if (key == "SchemaValidationConfigs") {
+      simdjson::dom::array list;
+      if (val.get_array().get(list))
+        return invalid(where + ".SchemaValidationConfigs must be a list");
+      for (auto item : list) {
+        std::string_view attr;
+        if (item["Attribute"].get_string().get(attr)
+            || (attr != "KEY" && attr != "VALUE"))
+          return invalid(where + ".SchemaValidationConfigs: Attribute must"
+                                 " be KEY or VALUE");
+        bool& slot = attr == "KEY" ? out.key : out.value;
+        if (slot)
+          return invalid(where + ".SchemaValidationConfigs names "
+                         + std::string(attr) + " twice");
+        slot = true;
+      }
+    } else {
+      return invalid("Unknown field " + where + "." + std::string(key));
+    }
+  }
+  if (out.uri.empty())
+    return invalid(where + ".SchemaRegistryURI is required: a Confluent-"
+                           "compatible registry URL or a Glue registry ARN");
+  bool url = out.uri.rfind("https://", 0) == 0 || out.uri.rfind("http://", 0) == 0;
+  bool glue = out.uri.rfind("arn:aws", 0) == 0
+              && out.uri.find(":glue:") != std::string::npos
+              && out.uri.find(":registry/") != std::string::npos;
+  if (!url && !glue)
+    return invalid(where + ".SchemaRegistryURI " + out.uri.substr(0, 200)
+                   + " is neither a registry URL (https://HOST[:PORT]) nor a"
+                     " Glue registry ARN (arn:aws:glue:REGION:ACCOUNT:registry/NAME)");
+  if (glue && !(out.basic_auth.empty() && out.client_certificate.empty()
+                && out.root_ca.empty()))
+    return invalid(where + ".AccessConfigs: a Glue registry authenticates with"
+                           " IAM (kesm's AWS credentials); remove AccessConfigs");
+  if (!out.basic_auth.empty() && !out.client_certificate.empty())
+    return invalid(where + ".AccessConfigs: choose BASIC_AUTH or"
+                           " CLIENT_CERTIFICATE_TLS_AUTH, not both");
+  if (!has_format)
+    return invalid(where + ".EventRecordFormat is required: JSON (decoded)"
+                           " or SOURCE (bytes as produced)");
+  if (!out.key && !out.value)
+    return invalid(where + ".SchemaValidationConfigs must name KEY, VALUE or"
+                           " both: the attributes to validate and decode");
+  out.echo = simdjson::minify(e);
+  return {};
+}
+
 error read_group_id(object cfg, std::string_view field, mapping_config& out,
                     bool& ok) {
   ok = true;
@@ -120,9 +213,11 @@ error read_group_id(object cfg, std::string_view field, mapping_config& out,
       }
       out.consumer_group_id = *id;
     } else if (key == "SchemaRegistryConfig") {
-      ok = false;
-      return invalid(std::string(field) + ".SchemaRegistryConfig is not"
-                     " supported by this kesm version; remove it");
+      if (auto err = read_schema_registry(val, field, out.schema_registry);
+          !err.message.empty()) {
+        ok = false;
+        return err;
+      }
     } else {
       ok = false;
       return invalid("Unknown field " + std::string(field) + "."

@@ -16,6 +16,39 @@ enum class starting_position { trim_horizon, latest, at_timestamp };
 /// MSK cluster ARN -> bootstrap servers, from the config file's `clusters`.
 using cluster_map = std::map<std::string, std::vector<std::string>>;
 
+/// `SchemaRegistryConfig` of a Kafka event source config (esm-spec.md
+/// section 6), validated.
+struct schema_registry_config {
+  /// A Confluent-compatible registry URL (http:// or https://) or a Glue
+  /// registry ARN; empty: no registry.
+  std::string uri;
+  /// `EventRecordFormat`: JSON (decoded) or SOURCE (bytes minus the wire
+  /// prefix).
+  bool json_format = true;
+  /// `SchemaValidationConfigs`: which attributes are checked and decoded.
+  bool key = false;
+  bool value = false;
+  /// `AccessConfigs` secret ARNs (Confluent only).
+  std::string basic_auth;
+  std::string client_certificate;
+  std::string root_ca;
+  /// The object as given (minified), returned by the API.
+  std::string echo;
+
+  bool enabled() const {
+    return !uri.empty();
+  }
+  bool glue() const {
+    return uri.rfind("arn:", 0) == 0;
+  }
+  bool operator==(const schema_registry_config& o) const {
+    return echo == o.echo;
+  }
+  bool operator!=(const schema_registry_config& o) const {
+    return !(*this == o);
+  }
+};
+
 /// One event source mapping, validated (esm-spec.md sections 2, 3, 9).
 /// A plain value: copied into the actors that run it.
 struct mapping_config {
@@ -38,6 +71,8 @@ struct mapping_config {
   bool enabled = true;
   /// The group id; the mapping's UUID unless the config names one.
   std::string consumer_group_id;
+  /// `SchemaRegistryConfig` beside the group id.
+  schema_registry_config schema_registry;
 
   // Failure handling (esm-spec.md section 4).
   /// `MaximumRetryAttempts`: -1 infinite, else retries after the first

@@ -124,6 +124,10 @@ std::string to_configuration_json(const mapping_config& m,
   field(out, group_field);
   out += "{\"ConsumerGroupId\":";
   event_writer::append_json_string(out, m.consumer_group_id);
+  if (m.schema_registry.enabled()) {
+    out += ",\"SchemaRegistryConfig\":";
+    out += m.schema_registry.echo;
+  }
   out += '}';
   str(out, "EventSourceMappingArn", mapping_arn(m.uuid, ctx));
   num(out, "MaximumRetryAttempts", m.max_retry_attempts);

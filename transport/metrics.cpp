@@ -64,6 +64,9 @@ metrics::metrics() : registry_(std::make_shared<prometheus::Registry>()) {
      "Partitions revoked from this process"},
     {&mapping_counters::rebalances, "kesm_rebalance_count_total",
      "Group rebalances seen (assignments and revocations)"},
+    {&mapping_counters::schema_errors, "kesm_schema_registry_error_count_total",
+     "SchemaRegistryErrorCount: records that failed their schema-registry"
+     " check (no wire prefix, unknown schema, bytes that do not decode)"},
   };
   for (auto& d : defs)
     families_.emplace_back(d.member, family(*registry_, d.name, d.help));

@@ -46,6 +46,9 @@ struct mapping_counters {
   prometheus::Counter* bisects = nullptr;
   prometheus::Counter* revocations = nullptr;
   prometheus::Counter* rebalances = nullptr;
+  /// Records that failed their schema-registry check (AWS's
+  /// SchemaRegistryErrorCount).
+  prometheus::Counter* schema_errors = nullptr;
   /// Per invocation: its duration, its batch in records and bytes, and the
   /// age of its oldest record when the call was made.
   prometheus::Histogram* invocation_seconds = nullptr;

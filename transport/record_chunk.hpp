@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ struct record_chunk {
   std::vector<message_ptr> messages;
   /// Backing storage for chunks built without librdkafka (tests, bench).
   std::vector<std::string> storage;
+  /// Decoded keys and values (schema registry, JSON mode) and the reasons
+  /// of records that failed their schema check; a deque, so records may
+  /// point into it while it grows. `pins` keeps their schemas alive.
+  std::deque<std::string> decoded;
+  std::vector<std::shared_ptr<const void>> pins;
   std::vector<codecs::header_view> headers;
   std::vector<codecs::record_view> records;
   /// Per record: `event_writer::record_variable_size` + 1 (its comma),

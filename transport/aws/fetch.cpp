@@ -47,7 +47,7 @@ std::string fetch_answer::header(const std::string& lower_name) const {
 fetch_answer
 fetch(const std::string& method, const std::string& url,
       const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::string& body, long timeout_ms) {
+      const std::string& body, long timeout_ms, const fetch_tls* tls) {
   fetch_answer out;
   CURL* easy = curl_easy_init();
   curl_slist* list = curl_slist_append(nullptr, "Expect:");
@@ -68,6 +68,30 @@ fetch(const std::string& method, const std::string& url,
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_blob ca{}, cert{}, key{};
+  if (tls != nullptr) {
+    auto blob = [](curl_blob& b, const std::string& pem) {
+      b.data = const_cast<char*>(pem.data());
+      b.len = pem.size();
+      b.flags = CURL_BLOB_NOCOPY;
+    };
+    if (!tls->ca_pem.empty()) {
+      blob(ca, tls->ca_pem);
+      curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (!tls->cert_pem.empty()) {
+      blob(cert, tls->cert_pem);
+      curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (!tls->key_pem.empty()) {
+      blob(key, tls->key_pem);
+      curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
+      curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (!tls->key_password.empty())
+      curl_easy_setopt(easy, CURLOPT_KEYPASSWD, tls->key_password.c_str());
+  }
   auto code = curl_easy_perform(easy);
   if (code == CURLE_OK)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);

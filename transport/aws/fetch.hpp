@@ -18,6 +18,16 @@ struct fetch_answer {
   std::string header(const std::string& lower_name) const;
 };
 
+/// TLS material for `fetch`, PEM text (empty: not used).
+struct fetch_tls {
+  /// Trust only this CA (instead of the system's).
+  std::string ca_pem;
+  /// Client certificate (chain) and private key, with the key's password.
+  std::string cert_pem;
+  std::string key_pem;
+  std::string key_password;
+};
+
 /// One blocking HTTP call through libcurl (for credential sources, Secrets
 /// Manager and other control-plane calls, never for invocations): at most
 /// `timeout_ms`, connecting for at most a second. Call only from threads
@@ -26,6 +36,7 @@ struct fetch_answer {
 fetch_answer
 fetch(const std::string& method, const std::string& url,
       const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::string& body, long timeout_ms);
+      const std::string& body, long timeout_ms,
+      const fetch_tls* tls = nullptr);
 
 } // namespace kesm::transport::aws
