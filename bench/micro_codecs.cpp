@@ -10,7 +10,9 @@
 
 #include <simdjson.h>
 
+#include "codecs/avro.hpp"
 #include "codecs/event_writer.hpp"
+#include "codecs/protobuf_schema.hpp"
 #include "codecs/filter.hpp"
 #include "codecs/response_parser.hpp"
 
@@ -169,6 +171,89 @@ void parse_value_ondemand(benchmark::State& state) {
   state.SetLabel(simdjson::get_active_implementation()->name());
 }
 BENCHMARK(parse_value_ondemand);
+
+// Schema-registry decoding (issue 16): one ~200-byte record to JSON text.
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+void put_zigzag(std::string& out, int64_t v) {
+  put_varint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+void put_avro_string(std::string& out, const std::string& s) {
+  put_zigzag(out, static_cast<int64_t>(s.size()));
+  out += s;
+}
+
+void decode_avro_200b(benchmark::State& state) {
+  auto schema = avro_schema::compile(R"({"type":"record","name":"Order","fields":[
+    {"name":"id","type":"long"},{"name":"customer","type":"string"},
+    {"name":"amount","type":"double"},{"name":"note","type":["null","string"]},
+    {"name":"status","type":{"type":"enum","name":"S","symbols":["NEW","PAID"]}},
+    {"name":"tags","type":{"type":"array","items":"string"}},
+    {"name":"quantity","type":"int"}]})");
+  std::string rec;
+  put_zigzag(rec, 123456789012);
+  put_avro_string(rec, "customer-0042 Jane Q. Example <customer42@example.invalid>");
+  double amount = 1234.5;
+  rec.append(reinterpret_cast<const char*>(&amount), 8);
+  put_zigzag(rec, 1);
+  put_avro_string(rec, "leave at the door; ring twice; fragile items inside, handle with care");
+  put_zigzag(rec, 1);
+  put_zigzag(rec, 3);
+  for (auto t : {"express-delivery", "gift-wrapped", "priority-1"})
+    put_avro_string(rec, t);
+  put_zigzag(rec, 0);
+  put_zigzag(rec, 7);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    auto ok = schema->to_json(reinterpret_cast<const uint8_t*>(rec.data()), rec.size(), out);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * rec.size()));
+  state.SetLabel(std::to_string(rec.size()) + " B in, " + std::to_string(out.size())
+                 + " B JSON out");
+}
+BENCHMARK(decode_avro_200b);
+
+void decode_protobuf_200b(benchmark::State& state) {
+  auto schema = protobuf_schema::compile(R"(syntax = "proto3";
+    message Order { int64 id = 1; string customer = 2; double amount = 3;
+      string note = 4; repeated string tags = 5; int32 quantity = 6; })", {});
+  std::string rec;
+  rec += '\x08';
+  put_varint(rec, 123456789012);
+  auto field = [&](char tag, const std::string& s) {
+    rec += tag;
+    put_varint(rec, s.size());
+    rec += s;
+  };
+  field('\x12', "customer-0042 Jane Q. Example <customer42@example.invalid>");
+  rec += '\x19';
+  double amount = 1234.5;
+  rec.append(reinterpret_cast<const char*>(&amount), 8);
+  field('\x22', "leave at the door; ring twice; fragile items inside, handle with care");
+  for (auto t : {"express-delivery", "gift-wrapped", "priority-1"})
+    field('\x2a', t);
+  rec += '\x30';
+  put_varint(rec, 7);
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    auto ok = schema->to_json({0}, reinterpret_cast<const uint8_t*>(rec.data()), rec.size(), out);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * rec.size()));
+  state.SetLabel(std::to_string(rec.size()) + " B in, " + std::to_string(out.size())
+                 + " B JSON out");
+}
+BENCHMARK(decode_protobuf_200b);
 
 } // namespace
 
