@@ -204,7 +204,7 @@ void decode_avro_200b(benchmark::State& state) {
   put_avro_string(rec, "leave at the door; ring twice; fragile items inside, handle with care");
   put_zigzag(rec, 1);
   put_zigzag(rec, 3);
-  for (auto t : {"express-delivery", "gift-wrapped", "priority-1"})
+  for (auto t : {"express-delivery", "gift-wrapped", "priority-1-tier-gold"})
     put_avro_string(rec, t);
   put_zigzag(rec, 0);
   put_zigzag(rec, 7);
@@ -238,7 +238,7 @@ void decode_protobuf_200b(benchmark::State& state) {
   double amount = 1234.5;
   rec.append(reinterpret_cast<const char*>(&amount), 8);
   field('\x22', "leave at the door; ring twice; fragile items inside, handle with care");
-  for (auto t : {"express-delivery", "gift-wrapped", "priority-1"})
+  for (auto t : {"express-delivery", "gift-wrapped", "priority-1-tier-gold"})
     field('\x2a', t);
   rec += '\x30';
   put_varint(rec, 7);
