@@ -50,3 +50,17 @@ if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import boto3, botocore" 2>/
   $SUDO apt-get install -y -qq --no-install-recommends awscli python3-boto3 \
     python3-botocore
 fi
+# Powertools for AWS Lambda's Kafka utility reads kesm's events in the
+# schema registry test: Node.js and npm from Debian, the package from npm's
+# registry into tests/node/node_modules (not committed).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "kesm: installing Debian's nodejs and npm"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+NODE_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ ! -d "$NODE_DIR/node_modules/@aws-lambda-powertools/kafka" ]; then
+  echo "kesm: installing @aws-lambda-powertools/kafka into tests/node (npm)"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error >/dev/null \
+    || echo "kesm: npm install failed; the Powertools test will be skipped"
+fi

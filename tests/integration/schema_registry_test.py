@@ -157,12 +157,28 @@ class SchemaRegistryTest(unittest.TestCase):
         cls.registry.schemas[4] = {"schema": json.dumps(JSON_SCHEMA), "schemaType": "JSON"}
         cls.registry.schemas[5] = {"schema": json.dumps(KEY_SCHEMA), "schemaType": "JSON"}
         cls.fn = Functions()
+        # Powertools for AWS Lambda's Kafka utility in a Node handler
+        # (tests/node; scripts/install-deps.sh installs it with npm).
+        cls.node_lines = []
+        cls.node = None
+        node_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node")
+        if shutil.which("node") and os.path.isdir(os.path.join(node_dir, "node_modules", "@aws-lambda-powertools",
+                                                                "kafka")):
+            cls.node = subprocess.Popen(["node", "powertools_handler.js"], cwd=node_dir, stdout=subprocess.PIPE,
+                                        text=True)
+            cls.node_url = "http://127.0.0.1:%s/" % cls.node.stdout.readline().split()[1]
+            threading.Thread(target=lambda: cls.node_lines.extend(iter(cls.node.stdout.readline, "")),
+                             daemon=True).start()
         cls.broker = subprocess.Popen([KESM, "dev-broker", "--topic", "orders:2", "--topic", "payments:1",
-                                       "--topic", "items:1", "--topic", "late:1", "--topic", "dlq:1"],
+                                       "--topic", "items:1", "--topic", "late:1", "--topic", "dlq:1",
+                                       "--topic", "pt:1"],
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         cls.bootstrap = cls.broker.stdout.readline().strip()
-        config = {"functions": {name: {"url": cls.fn.url + "/" + name} for name in
-                                ("orders", "big", "payments", "items", "late")},
+        functions = {name: {"url": cls.fn.url + "/" + name} for name in
+                     ("orders", "big", "payments", "items", "late")}
+        if cls.node:
+            functions["powertools"] = {"url": cls.node_url}
+        config = {"functions": functions,
                   "secrets": {"arn:aws:secretsmanager:us-east-1:000000000000:secret:sr-AbCdEf":
                               {"username": USER, "password": PASSWORD}}}
         path = os.path.join(cls.tmp, "kesm.json")
@@ -184,6 +200,9 @@ class SchemaRegistryTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        if cls.node:
+            cls.node.send_signal(signal.SIGTERM)
+            cls.node.wait(timeout=30)
         for p in (cls.kesm, cls.broker):
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=60)
@@ -351,6 +370,25 @@ class SchemaRegistryTest(unittest.TestCase):
         self.assertEqual([json.loads(base64.b64decode(r["value"])) for r in recs], v2)
         eventually(lambda: self.committed("g-late", "late", 1) == [3], 30, "commit after recovery")
         eventually(lambda: state() == "OK", 30, "OK again")
+
+    def test_5_powertools_kafka_utility_reads_kesm_events(self):
+        if not self.node:
+            self.skipTest("node or tests/node/node_modules/@aws-lambda-powertools/kafka missing"
+                          " (scripts/install-deps.sh installs them)")
+        import payment_pb2
+        orders = [{"id": 500 + i, "customer": "pt", "amount": 2.5 * i, "note": "n" if i else None} for i in range(3)]
+        pays = [payment_pb2.Payment(order_id="pt-%d" % i, cents=7 + i) for i in range(2)]
+        self.produce("pt", [(None, confluent(1, avro_bytes(ORDER, o))) for o in orders]
+                     + [(None, confluent(3, p.SerializeToString(), b"\x00")) for p in pays])
+        self.create("powertools", "pt", self.registry_cfg())
+        lines = eventually(lambda: len(self.node_lines) >= 5 and list(self.node_lines), 60, "Powertools output")
+        got = [json.loads(l) for l in lines]
+        self.assertEqual([g["value"] for g in got[:3]], orders)
+        self.assertEqual([g["value"] for g in got[3:]],
+                         [{"order_id": "pt-%d" % i, "cents": str(7 + i)} for i in range(2)])
+        self.assertEqual(got[0]["valueSchemaMetadata"], {"dataFormat": "AVRO", "schemaId": "1"})
+        self.assertEqual(got[3]["valueSchemaMetadata"], {"dataFormat": "PROTOBUF", "schemaId": "3"})
+        self.assertEqual([g["offset"] for g in got], list(range(5)))
 
     def test_4_bad_configs_are_refused_with_one_line(self):
         def refused(cfg):
