@@ -45,7 +45,7 @@ void deliver(self_ptr self, std::shared_ptr<transport::record_chunk> chunk) {
         // A record that failed its schema check is not filtered: it goes
         // to the on-failure destination.
         return r.schema_error != nullptr
-               || st.filter.matches(r.value, r.value_len);
+               || st.filter.matches(r.value, r.value_len, r.key, r.key_len);
       });
     transport::count(st.filtered_out, static_cast<double>(filtered));
   }

@@ -55,7 +55,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   st.writer = std::make_shared<codecs::event_writer>(cfg.event_source_arn,
                                                      cfg.bootstrap_string());
   auto me = caf::actor_cast<caf::actor>(self);
-  if (auto f = codecs::record_filter::compile(cfg.filter_patterns); f) {
+  if (auto f = codecs::record_filter::compile(
+        cfg.filter_patterns, cfg.schema_registry.enabled()); f) {
     st.filter = std::make_shared<const codecs::record_filter>(std::move(*f));
   } else {
     st.set_result("PROBLEM: " + f.err().message);
@@ -220,7 +221,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         transport::function_target_ptr& target) {
       auto& st = self->state;
       st.set_state("Updating");
-      auto f = codecs::record_filter::compile(next.filter_patterns);
+      auto f = codecs::record_filter::compile(
+        next.filter_patterns, next.schema_registry.enabled());
       if (!f) {
         log(log_level::error, "mapping " + st.status.uuid, f.err().message);
         return false;

@@ -95,6 +95,8 @@ struct compiler {
   std::string_view text;
   std::vector<std::string> path;
   std::string error;
+  bool allow_key = false;
+  bool uses_key = false;
 
   bool fail(std::string_view problem, std::string_view operator_name = {}) {
     std::string where;
@@ -331,9 +333,14 @@ struct compiler {
         }
         out.ors.push_back(std::move(alts));
       } else {
-        if (top && key != "value")
-          return fail("for Kafka only \"value\" can be filtered, not \""
-                      + std::string(key) + "\"");
+        if (top && key == "key" && allow_key)
+          uses_key = true;
+        else if (top && key != "value")
+          return fail(std::string("for Kafka only \"value\"")
+                      + (allow_key ? " and \"key\"" : "")
+                      + " can be filtered, not \"" + std::string(key) + "\""
+                      + (key == "key" ? " (\"key\" needs a SchemaRegistryConfig)"
+                                      : ""));
         rule r;
         if (val.is_object()) {
           r.child = std::make_unique<node>();
@@ -579,10 +586,40 @@ bool match_value_rule(const rule& r, const subject& s) {
   }
 }
 
-bool match_top(const node& n, const subject& s) {
+bool match_top(const node& n, const subject& value, const subject& key) {
   return node_matches(
-    n, [&](const std::string&, const rule& r) { return match_value_rule(r, s); },
-    [&](const node& alt) { return match_top(alt, s); });
+    n,
+    [&](const std::string& field, const rule& r) {
+      return match_value_rule(r, field == "key" ? key : value);
+    },
+    [&](const node& alt) { return match_top(alt, value, key); });
+}
+
+/// Reads `raw` (nullptr: the JSON null) as a filter subject: JSON, plain
+/// UTF-8 text, or binary; `scratch` holds the padded copy the parser reads.
+void read_subject(subject& s, const void* raw, size_t len,
+                  simdjson::dom::parser& parser,
+                  std::unique_ptr<char[]>& scratch, size_t& cap) {
+  const char* data = static_cast<const char*>(raw);
+  if (data == nullptr) {
+    data = "null";
+    len = 4;
+  }
+  if (!simdjson::validate_utf8(data, len)) {
+    s.kind = subject::binary;
+    return;
+  }
+  size_t need = len + simdjson::SIMDJSON_PADDING;
+  if (need > cap) {
+    cap = std::max(need, cap * 2);
+    scratch.reset(new char[cap]);
+  }
+  std::memcpy(scratch.get(), data, len);
+  std::memset(scratch.get() + len, 0, simdjson::SIMDJSON_PADDING);
+  if (parser.parse(scratch.get(), len, false).get(s.root)) {
+    s.kind = subject::plain;
+    s.text = std::string_view(data, len);
+  }
 }
 
 // ------------------------------------------------------ syntax positions
@@ -719,7 +756,8 @@ record_filter::record_filter(record_filter&&) noexcept = default;
 record_filter& record_filter::operator=(record_filter&&) noexcept = default;
 
 expected<record_filter>
-record_filter::compile(const std::vector<std::string>& patterns) {
+record_filter::compile(const std::vector<std::string>& patterns,
+                       bool allow_key) {
   record_filter out;
   simdjson::dom::parser parser;
   for (size_t i = 0; i < patterns.size(); ++i) {
@@ -739,9 +777,11 @@ record_filter::compile(const std::vector<std::string>& patterns) {
                            " {\"value\":{\"field\":[\"x\"]}}"};
     compiler c;
     c.text = text;
+    c.allow_key = allow_key;
     auto n = std::make_shared<node>();
     if (!c.object(root, *n, true, 0))
       return error{errc::invalid_parameter, where + c.error};
+    out.uses_key_ = out.uses_key_ || c.uses_key;
     out.patterns_.push_back(std::move(n));
   }
   return out;
@@ -750,35 +790,20 @@ record_filter::compile(const std::vector<std::string>& patterns) {
 record_filter record_filter::clone() const {
   record_filter out;
   out.patterns_ = patterns_; // immutable nodes, shared
+  out.uses_key_ = uses_key_;
   return out;
 }
 
-bool record_filter::matches(const void* value, size_t len) {
+bool record_filter::matches(const void* value, size_t len, const void* key,
+                            size_t key_len) {
   if (patterns_.empty())
     return true;
-  subject s;
-  const char* data = static_cast<const char*>(value);
-  if (data == nullptr) {
-    data = "null";
-    len = 4;
-  }
-  if (!simdjson::validate_utf8(data, len)) {
-    s.kind = subject::binary;
-  } else {
-    size_t need = len + simdjson::SIMDJSON_PADDING;
-    if (need > scratch_cap_) {
-      scratch_cap_ = std::max(need, scratch_cap_ * 2);
-      scratch_.reset(new char[scratch_cap_]);
-    }
-    std::memcpy(scratch_.get(), data, len);
-    std::memset(scratch_.get() + len, 0, simdjson::SIMDJSON_PADDING);
-    if (parser_.parse(scratch_.get(), len, false).get(s.root)) {
-      s.kind = subject::plain;
-      s.text = std::string_view(data, len);
-    }
-  }
+  subject v, k;
+  read_subject(v, value, len, parser_, scratch_, scratch_cap_);
+  if (uses_key_)
+    read_subject(k, key, key_len, key_parser_, key_scratch_, key_scratch_cap_);
   for (auto& p : patterns_)
-    if (match_top(*p, s))
+    if (match_top(*p, v, k))
       return true;
   return false;
 }

@@ -42,15 +42,20 @@ public:
 
   /// Compiles the patterns; the error names the filter, the problem, the
   /// key path, the operator and the character offset in the pattern.
-  static expected<record_filter> compile(const std::vector<std::string>& patterns);
+  /// `allow_key`: patterns may also look at the record `key` (a mapping
+  /// with a schema registry, whose keys may be decoded JSON).
+  static expected<record_filter> compile(const std::vector<std::string>& patterns,
+                                         bool allow_key = false);
 
   /// No patterns: every record matches.
   bool empty() const noexcept {
     return patterns_.empty();
   }
 
-  /// Whether the record with this value (nullptr: a tombstone) passes.
-  bool matches(const void* value, size_t len);
+  /// Whether the record with this value (nullptr: a tombstone) and key
+  /// (nullptr: none, matched as `null`) passes.
+  bool matches(const void* value, size_t len, const void* key = nullptr,
+               size_t key_len = 0);
 
   /// A copy with its own scratch state, for another reader.
   record_filter clone() const;
@@ -60,6 +65,11 @@ private:
   simdjson::dom::parser parser_;
   std::unique_ptr<char[]> scratch_;
   size_t scratch_cap_ = 0;
+  /// Some pattern looks at `key`: its own parser and scratch.
+  bool uses_key_ = false;
+  simdjson::dom::parser key_parser_;
+  std::unique_ptr<char[]> key_scratch_;
+  size_t key_scratch_cap_ = 0;
 };
 
 /// The offset of the first JSON syntax error in `text`, or npos when it is

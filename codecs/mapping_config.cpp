@@ -332,11 +332,9 @@ error read_filters(element val, mapping_config& out) {
     KESM_TRY(pattern, read_string(pv, "Pattern", 0, 4096, nullptr));
     out.filter_patterns.push_back(*pattern);
   }
-  // Compiled here to be refused at create and update; each reader compiles
-  // its own copy.
-  auto compiled = record_filter::compile(out.filter_patterns);
-  if (!compiled)
-    return compiled.err();
+  // Compiled at the end of parse_mapping (whether `key` may be filtered
+  // depends on SchemaRegistryConfig) to be refused at create and update;
+  // each reader compiles its own copy.
   return {};
 }
 
@@ -697,6 +695,10 @@ expected<mapping_config> parse_mapping(std::string_view json,
         return err;
     }
   }
+  if (auto compiled = record_filter::compile(cfg.filter_patterns,
+                                             cfg.schema_registry.enabled());
+      !compiled)
+    return compiled.err();
   if (cfg.function_name.empty())
     return invalid("1 validation error detected: Value null at "
                    "'functionName' failed to satisfy constraint: Member must"

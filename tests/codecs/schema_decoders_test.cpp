@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "codecs/avro.hpp"
+#include "codecs/filter.hpp"
 #include "codecs/json_schema.hpp"
 #include "codecs/protobuf_schema.hpp"
 #include "codecs/schema_wire.hpp"
@@ -213,6 +214,28 @@ TEST(protobuf_schema, follows_imports_and_names_what_is_missing) {
   EXPECT_NE(missing.err().message.find("imports x.proto"), std::string::npos);
   EXPECT_FALSE(protobuf_schema::compile("syntax = \"proto3\"; message {", {}));
   EXPECT_FALSE(s->to_json({3}, data, sizeof data, out));
+}
+
+} // namespace
+} // namespace kesm::codecs
+
+namespace kesm::codecs {
+namespace {
+
+TEST(record_filter, key_patterns_need_a_schema_registry_and_match_decoded_keys) {
+  std::vector<std::string> p{R"({"key": {"region": ["eu"]}, "value": {"n": [{"numeric": [">", 1]}]}})"};
+  auto refused = record_filter::compile(p);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.err().message.find("needs a SchemaRegistryConfig"), std::string::npos);
+  auto f = record_filter::compile(p, true);
+  ASSERT_TRUE(f) << f.err().message;
+  std::string eu = R"({"region":"eu"})", us = R"({"region":"us"})", v2 = R"({"n":2})", v0 = R"({"n":0})";
+  EXPECT_TRUE(f->matches(v2.data(), v2.size(), eu.data(), eu.size()));
+  EXPECT_FALSE(f->matches(v2.data(), v2.size(), us.data(), us.size()));
+  EXPECT_FALSE(f->matches(v0.data(), v0.size(), eu.data(), eu.size()));
+  EXPECT_FALSE(f->matches(v2.data(), v2.size(), nullptr, 0)); // no key
+  auto clone = f->clone();
+  EXPECT_TRUE(clone.matches(v2.data(), v2.size(), eu.data(), eu.size()));
 }
 
 } // namespace
