@@ -20,7 +20,7 @@ if [ "$BUILD_ONLY" = 0 ]; then
     libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml curl
     clang libclang-rt-14-dev chromium fonts-dejavu-core prometheus
     protobuf-compiler python3-protobuf python3-avro python3-jsonschema
-    python3-confluent-kafka
+    python3-confluent-kafka openssl
   )
 fi
 missing=()

@@ -70,19 +70,26 @@ def confluent(schema_id, body, indexes=None):
 class Registry:
     """Confluent's REST shapes; basic auth required; `down` answers 503."""
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.schemas = {}
         self.fetches = {}
         self.down = False
+        self.peer_certs = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
+                if ssl_context is not None:  # mutual TLS instead of basic auth
+                    outer.peer_certs.append(self.connection.getpeercert())
+                    return self.serve()
                 want = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
                 if self.headers.get("Authorization") != want:
                     return self.answer(401, {"error_code": 40101, "message": "Unauthorized"})
+                self.serve()
+
+            def serve(self):
                 if outer.down:
                     return self.answer(503, {"error_code": 50003, "message": "down"})
                 m = re.match(r"^/schemas/ids/(\d+)$", self.path)
@@ -106,8 +113,31 @@ class Registry:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if ssl_context is not None:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.url = "%s://127.0.0.1:%d" % ("https" if ssl_context else "http", self.server.server_address[1])
+
+
+def make_pki(d):
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client
+    certificate, made with the openssl command; returns their paths."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = {n: os.path.join(d, n) for n in ("ca.pem", "ca.key", "server.pem", "server.key", "client.pem",
+                                          "client.key", "san.cnf")}
+    with open(p["san.cnf"], "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p["ca.key"],
+        "-out", p["ca.pem"], "-days", "2", "-subj", "/CN=kesm test registry CA")
+    for who in ("server", "client"):
+        csr = os.path.join(d, who + ".csr")
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p[who + ".key"],
+            "-out", csr, "-subj", "/CN=" + ("127.0.0.1" if who == "server" else "kesm-client"))
+        extra = ["-extfile", p["san.cnf"]] if who == "server" else []
+        run("x509", "-req", "-in", csr, "-CA", p["ca.pem"], "-CAkey", p["ca.key"], "-CAcreateserial",
+            "-out", p[who + ".pem"], "-days", "2", *extra)
+    return p
 
 
 class Functions:
@@ -156,6 +186,15 @@ class SchemaRegistryTest(unittest.TestCase):
         cls.registry.schemas[3] = {"schema": PROTO, "schemaType": "PROTOBUF"}
         cls.registry.schemas[4] = {"schema": json.dumps(JSON_SCHEMA), "schemaType": "JSON"}
         cls.registry.schemas[5] = {"schema": json.dumps(KEY_SCHEMA), "schemaType": "JSON"}
+        # The same schemas behind mutual TLS with a private CA.
+        import ssl
+        cls.pki = make_pki(cls.tmp)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cls.pki["server.pem"], cls.pki["server.key"])
+        ctx.load_verify_locations(cls.pki["ca.pem"])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        cls.tls_registry = Registry(ctx)
+        cls.tls_registry.schemas = cls.registry.schemas
         cls.fn = Functions()
         # Powertools for AWS Lambda's Kafka utility in a Node handler
         # (tests/node; scripts/install-deps.sh installs it with npm).
@@ -171,16 +210,21 @@ class SchemaRegistryTest(unittest.TestCase):
                              daemon=True).start()
         cls.broker = subprocess.Popen([KESM, "dev-broker", "--topic", "orders:2", "--topic", "payments:1",
                                        "--topic", "items:1", "--topic", "late:1", "--topic", "dlq:1",
-                                       "--topic", "pt:1"],
+                                       "--topic", "pt:1", "--topic", "tls:1"],
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         cls.bootstrap = cls.broker.stdout.readline().strip()
         functions = {name: {"url": cls.fn.url + "/" + name} for name in
-                     ("orders", "big", "payments", "items", "late")}
+                     ("orders", "big", "payments", "items", "late", "tls")}
         if cls.node:
             functions["powertools"] = {"url": cls.node_url}
         config = {"functions": functions,
                   "secrets": {"arn:aws:secretsmanager:us-east-1:000000000000:secret:sr-AbCdEf":
-                              {"username": USER, "password": PASSWORD}}}
+                              {"username": USER, "password": PASSWORD},
+                              "arn:aws:secretsmanager:us-east-1:000000000000:secret:sr-client":
+                              {"certificate": open(cls.pki["client.pem"]).read(),
+                               "privateKey": open(cls.pki["client.key"]).read()},
+                              "arn:aws:secretsmanager:us-east-1:000000000000:secret:sr-ca":
+                              {"certificate": open(cls.pki["ca.pem"]).read()}}}
         path = os.path.join(cls.tmp, "kesm.json")
         with open(path, "w") as f:
             json.dump(config, f)
@@ -208,6 +252,7 @@ class SchemaRegistryTest(unittest.TestCase):
             p.wait(timeout=60)
             p.stdout.close()
         cls.registry.server.shutdown()
+        cls.tls_registry.server.shutdown()
         cls.fn.server.shutdown()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -389,6 +434,20 @@ class SchemaRegistryTest(unittest.TestCase):
         self.assertEqual(got[0]["valueSchemaMetadata"], {"dataFormat": "AVRO", "schemaId": "1"})
         self.assertEqual(got[3]["valueSchemaMetadata"], {"dataFormat": "PROTOBUF", "schemaId": "3"})
         self.assertEqual([g["offset"] for g in got], list(range(5)))
+
+    def test_6_a_registry_behind_mutual_tls_with_a_private_ca(self):
+        orders = [{"id": 900 + i, "customer": "tls", "amount": 1.0, "note": None} for i in range(3)]
+        self.produce("tls", [(None, confluent(1, avro_bytes(ORDER, o))) for o in orders])
+        prefix = "arn:aws:secretsmanager:us-east-1:000000000000:secret:"
+        cfg = {"SchemaRegistryURI": self.tls_registry.url, "EventRecordFormat": "JSON",
+               "AccessConfigs": [{"Type": "CLIENT_CERTIFICATE_TLS_AUTH", "URI": prefix + "sr-client"},
+                                 {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": prefix + "sr-ca"}],
+               "SchemaValidationConfigs": [{"Attribute": "VALUE"}]}
+        self.create("tls", "tls", cfg)
+        recs = eventually(lambda: len(self.fn.records("/tls")) >= 3 and self.fn.records("/tls"), 60, "TLS registry")
+        self.assertEqual([json.loads(base64.b64decode(r["value"])) for r in recs], orders)
+        self.assertTrue(self.tls_registry.peer_certs)
+        self.assertIn((("commonName", "kesm-client"),), self.tls_registry.peer_certs[0]["subject"])
 
     def test_4_bad_configs_are_refused_with_one_line(self):
         def refused(cfg):
