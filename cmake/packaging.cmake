@@ -31,7 +31,7 @@ set(CPACK_DEBIAN_EMBED_PACKAGE_NAME kesm-dev)
 set(CPACK_DEBIAN_EMBED_PACKAGE_SECTION libdevel)
 # The static library needs the -dev packages of what it links.
 set(CPACK_DEBIAN_EMBED_PACKAGE_DEPENDS
-  "libcaf-dev, librdkafka-dev, libcurl4-openssl-dev, libsqlite3-dev, libcpp-httplib-dev, prometheus-cpp-dev, libsimdjson-dev, libssl-dev, zlib1g-dev")
+  "libcaf-dev, librdkafka-dev, libcurl4-openssl-dev, libsqlite3-dev, libcpp-httplib-dev, prometheus-cpp-dev, libsimdjson-dev, libssl-dev, zlib1g-dev, libprotobuf-dev, libprotoc-dev")
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "Lambda-compatible Kafka event source mapping runtime\n Reads Kafka topics in consumer groups, batches records and invokes\n functions with the event JSON AWS Lambda sends; at-least-once.")
 set(CPACK_DEBIAN_EMBED_DESCRIPTION
