@@ -170,6 +170,18 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
     mo.prefetch_messages = std::atoi(v);
   if (const char* v = std::getenv("KESM_PREFETCH_KBYTES"))
     mo.prefetch_kbytes = std::atoi(v);
+  // Experiments: any librdkafka consumer property, "name=value,name=value".
+  if (const char* v = std::getenv("KESM_KAFKA_PROPS")) {
+    std::string all = v;
+    for (size_t at = 0; at < all.size();) {
+      auto end = all.find(',', at);
+      auto item = all.substr(at, end == std::string::npos ? std::string::npos : end - at);
+      auto eq = item.find('=');
+      if (eq != std::string::npos)
+        mo.kafka[item.substr(0, eq)] = item.substr(eq + 1);
+      at = end == std::string::npos ? all.size() : end + 1;
+    }
+  }
   auto group = mo.config.consumer_group_id;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.
