@@ -177,33 +177,69 @@ std::string registry_endpoint::cache_key() const {
          + '\n' + tls.cert_pem + '\n' + glue_endpoint;
 }
 
+struct schema_registry_client::core {
+  struct entry {
+    schema_lookup::state st = schema_lookup::state::pending;
+    registry_schema_ptr schema;
+    std::string error;
+    std::chrono::steady_clock::time_point retry_at{};
+    std::chrono::milliseconds backoff{0};
+    std::vector<std::function<void()>> waiters;
+    std::list<std::string>::iterator lru;
+  };
+
+  explicit core(registry_endpoint ep) : ep_(std::move(ep)) {
+  }
+
+  schema_lookup find(const std::string& id, std::function<void()> on_ready);
+  void run();
+  /// The blocking fetch and compile of one id.
+  schema_lookup fetch(const std::string& id);
+  void touch(const std::string& id, entry& e);
+
+  registry_endpoint ep_;
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::map<std::string, entry> entries_;
+  std::list<std::string> lru_; // front: most recent
+  std::deque<std::string> queue_;
+  uint64_t fetches_ = 0;
+  bool stopping_ = false;
+};
+
 schema_registry_client::schema_registry_client(registry_endpoint ep)
-  : ep_(std::move(ep)) {
-  thread_ = std::thread([this] { run(); });
+  : core_(std::make_shared<core>(std::move(ep))) {
+  std::thread([c = core_] { c->run(); }).detach();
 }
 
 schema_registry_client::~schema_registry_client() {
   {
-    std::lock_guard<std::mutex> guard{mtx_};
-    stopping_ = true;
+    std::lock_guard<std::mutex> guard{core_->mtx_};
+    core_->stopping_ = true;
+    for (auto& [id, e] : core_->entries_)
+      e.waiters.clear(); // nobody waits on a client that is gone
   }
-  cv_.notify_all();
-  thread_.join();
+  core_->cv_.notify_all();
 }
 
 uint64_t schema_registry_client::fetches() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return fetches_;
+  std::lock_guard<std::mutex> guard{core_->mtx_};
+  return core_->fetches_;
 }
 
-void schema_registry_client::touch(const std::string& id, entry& e) {
+schema_lookup schema_registry_client::find(const std::string& id,
+                                           std::function<void()> on_ready) {
+  return core_->find(id, std::move(on_ready));
+}
+
+void schema_registry_client::core::touch(const std::string& id, entry& e) {
   lru_.erase(e.lru);
   lru_.push_front(id);
   e.lru = lru_.begin();
 }
 
-schema_lookup schema_registry_client::find(const std::string& id,
-                                           std::function<void()> on_ready) {
+schema_lookup schema_registry_client::core::find(const std::string& id,
+                                                 std::function<void()> on_ready) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto it = entries_.find(id);
   if (it == entries_.end()) {
@@ -245,7 +281,7 @@ schema_lookup schema_registry_client::find(const std::string& id,
   return outcome(e.st, e.error);
 }
 
-void schema_registry_client::run() {
+void schema_registry_client::core::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -257,6 +293,8 @@ void schema_registry_client::run() {
     lock.unlock();
     auto got = fetch(id);
     lock.lock();
+    if (stopping_)
+      return; // the client is gone: no callback, no state to keep
     auto it = entries_.find(id);
     if (it == entries_.end())
       continue;
@@ -284,7 +322,7 @@ void schema_registry_client::run() {
   }
 }
 
-schema_lookup schema_registry_client::fetch(const std::string& id) {
+schema_lookup schema_registry_client::core::fetch(const std::string& id) {
   fetched f;
   schema_lookup got;
   bool glue = ep_.uri.rfind("arn:", 0) == 0;

@@ -84,7 +84,7 @@ struct schema_lookup {
 /// `/subjects/{subject}/versions/{version}`) or Glue's
 /// `GetSchemaVersion` (SigV4). A registry that cannot be reached is asked
 /// again after 1, 2, 4 ... 30 s; an unknown id is asked again after 60 s.
-/// Thread-safe.
+/// Thread-safe; destroying it never blocks.
 class schema_registry_client {
 public:
   explicit schema_registry_client(registry_endpoint ep);
@@ -103,31 +103,13 @@ public:
   static std::shared_ptr<schema_registry_client>
   shared(const registry_endpoint& ep);
 
+  struct core;
+
 private:
-  struct entry {
-    schema_lookup::state st = schema_lookup::state::pending;
-    registry_schema_ptr schema;
-    std::string error;
-    std::chrono::steady_clock::time_point retry_at{};
-    std::chrono::milliseconds backoff{0};
-    std::vector<std::function<void()>> waiters;
-    std::list<std::string>::iterator lru;
-  };
-
-  void run();
-  /// The blocking fetch and compile of one id.
-  schema_lookup fetch(const std::string& id);
-  void touch(const std::string& id, entry& e);
-
-  registry_endpoint ep_;
-  mutable std::mutex mtx_;
-  std::condition_variable cv_;
-  std::map<std::string, entry> entries_;
-  std::list<std::string> lru_; // front: most recent
-  std::deque<std::string> queue_;
-  uint64_t fetches_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;
+  /// Everything the fetch thread touches: the thread holds it too, so a
+  /// client released on an actor's thread never waits for a fetch (the
+  /// thread finishes on its own and drops its callbacks).
+  std::shared_ptr<core> core_;
 };
 
 /// Reads the registry's AccessConfigs secrets (`BASIC_AUTH`:
