@@ -71,6 +71,10 @@ struct status_options {
   std::string token;
   /// Print the raw JSON of /kesm/status instead of the table.
   bool json = false;
+  /// Sign the request with SigV4 (kesm serve --api-auth sigv4), with the
+  /// AWS credential chain's keys, for `region`.
+  bool sigv4 = false;
+  std::string region;
 };
 
 /// `kesm validate`: options.

@@ -142,6 +142,11 @@ int main(int argc, char** argv) {
   sta->add_option("--token", status.token,
                   "API token, when kesm serve has --api-token (or set"
                   " KESM_API_TOKEN)");
+  sta->add_flag("--sigv4", status.sigv4,
+                "Sign with SigV4 (kesm serve --api-auth sigv4) using the AWS"
+                " credential chain (AWS_ACCESS_KEY_ID ..., profiles)");
+  sta->add_option("--region", status.region,
+                  "Region to sign for (default: AWS_REGION, else us-east-1)");
   sta->add_flag("--json", status.json,
                 "Print /kesm/status's JSON (with the per-second history)");
 

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,7 +8,9 @@
 #include <simdjson.h>
 
 #include "cli/commands.hpp"
+#include "transport/aws/credentials.hpp"
 #include "transport/aws/fetch.hpp"
+#include "transport/aws/signer.hpp"
 
 namespace kesm::cli {
 
@@ -79,6 +82,26 @@ int run_status(const status_options& opts) {
     headers.emplace_back("Authorization", "Bearer " + token);
   auto url
       = "http://" + opts.api + "/kesm/status" + (opts.json ? "" : "?history=0");
+  if (opts.sigv4) {
+    transport::aws::credential_provider creds;
+    auto started = creds.start();
+    auto now = started ? creds.current()
+                       : codecs::expected<transport::aws::credentials>{started.err()};
+    if (!now) {
+      std::cerr << "kesm status: --sigv4 needs AWS credentials (the keys of"
+                   " the server's api_access_keys): "
+                << now.err().message << "\n";
+      return 2;
+    }
+    auto region = opts.region.empty() ? transport::aws::resolve_region() : opts.region;
+    transport::aws::aws_request req;
+    req.method = "GET";
+    req.url = url;
+    req.headers = headers;
+    transport::aws::sign(req, *now, region.empty() ? "us-east-1" : region,
+                         "lambda", std::time(nullptr));
+    headers = req.headers;
+  }
   auto answer = transport::aws::fetch("GET", url, headers, "", 5000);
   if (answer.status == 0) {
     std::cerr << "kesm status: no answer from " << opts.api << ": "
@@ -89,7 +112,8 @@ int run_status(const status_options& opts) {
   if (answer.status == 401 || answer.status == 403) {
     std::cerr << "kesm status: " << opts.api << " refused the request (HTTP "
               << answer.status
-              << "); pass its token with --token or KESM_API_TOKEN\n";
+              << "); pass its token with --token or KESM_API_TOKEN, or"
+                 " sign with --sigv4 (AWS keys of its api_access_keys)\n";
     return 1;
   }
   if (answer.status != 200) {

@@ -28,7 +28,7 @@ class _Ok(BaseHTTPRequestHandler):
 class Stack:
     """Broker, function and `kesm serve`; `stop()` ends them in reverse."""
 
-    def __init__(self, kesm, tmp, topic, partitions=1, mappings=True, extra_args=()):
+    def __init__(self, kesm, tmp, topic, partitions=1, mappings=True, extra_args=(), extra_config=None):
         self.kesm_bin = kesm
         self.tmp = tmp
         self.topic = topic
@@ -43,6 +43,7 @@ class Stack:
         cfg = {"functions": {"fn": {"url": self.fn_url}}}
         if mappings:
             cfg["mappings"] = [self.mapping()]
+        cfg.update(extra_config or {})
         with open(self.config, "w") as f:
             json.dump(cfg, f)
         self.kesm = subprocess.Popen([kesm, "serve", "--config", self.config, "--api", "127.0.0.1:0",
@@ -61,7 +62,7 @@ class Stack:
     def produce(self, count, partition=-1):
         subprocess.run([self.kesm_bin, "produce", "--bootstrap", self.bootstrap, "--topic", self.topic,
                         "--count", str(count), "--partition", str(partition)],
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self):
         for proc in (getattr(self, "kesm", None), self.broker):
