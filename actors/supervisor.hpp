@@ -53,6 +53,8 @@ struct mapping_options {
   /// overrides
   /// `reader.max_bytes`. 0: use `reader.max_bytes` as it is.
   size_t reader_budget = 64 * 1024 * 1024;
+  /// The least a reader may hold, whatever the budget's split.
+  size_t reader_floor = 1024 * 1024;
   /// librdkafka's pre-fetch limits per partition: KB of payload, and
   /// messages (which bounds the per-message overhead the KB do not count).
   /// 0: from the budgets below, split over the topic's partitions.

@@ -187,7 +187,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     if (opts.reader_budget > 0) {
       size_t count = partitions.size() + static_cast<size_t>(parts->cnt);
       limits.max_bytes = std::clamp<size_t>(opts.reader_budget / count,
-                                            size_t{1} << 20, size_t{12} << 20);
+                                            opts.reader_floor, size_t{12} << 20);
     }
     // A full batch must fit, or the batcher would wait for the window.
     limits.max_records = std::max(limits.max_records,

@@ -170,6 +170,10 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
     mo.prefetch_messages = std::atoi(v);
   if (const char* v = std::getenv("KESM_PREFETCH_KBYTES"))
     mo.prefetch_kbytes = std::atoi(v);
+  if (const char* v = std::getenv("KESM_READER_BUDGET_KB"))
+    mo.reader_budget = static_cast<size_t>(std::atoi(v)) * 1024;
+  if (const char* v = std::getenv("KESM_READER_FLOOR_KB"))
+    mo.reader_floor = static_cast<size_t>(std::atoi(v)) * 1024;
   // Experiments: any librdkafka consumer property, "name=value,name=value".
   if (const char* v = std::getenv("KESM_KAFKA_PROPS")) {
     std::string all = v;
