@@ -31,9 +31,19 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "kesm: installing ${#missing[@]} Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  # Only promtool is used (the alert rules are checked); the server the
-  # package ships must not run.
+  # No package may start a service while we install (prometheus ships a
+  # server; only its promtool is used): policy-rc.d says no, for this
+  # install only, where the machine has no policy of its own.
+  POLICY=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    POLICY=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+    $SUDO chmod 755 "$POLICY"
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    || { [ -n "$POLICY" ] && $SUDO rm -f "$POLICY"; exit 1; }
+  [ -n "$POLICY" ] && $SUDO rm -f "$POLICY"
+  # With systemd, keep the server from starting at the next boot too.
   if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
