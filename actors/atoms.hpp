@@ -47,6 +47,18 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   CAF_ADD_ATOM(kesm, kesm::actors, schema_atom, "k_schema")
 CAF_END_TYPE_ID_BLOCK(kesm)
 
+namespace kesm::actors {
+
+/// The CAF configuration every kesm actor system uses (the CLI's commands
+/// and the embedding API): kesm's message types registered.
+struct actor_config : caf::actor_system_config {
+  actor_config() {
+    add_message_types<caf::id_block::kesm>();
+  }
+};
+
+} // namespace kesm::actors
+
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::transport::chunk_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kesm::actors::outcome)

@@ -13,6 +13,8 @@
 #include "codecs/event_writer.hpp"
 #include "codecs/mapping_update.hpp"
 #include "transport/aws/msk_iam.hpp"
+#include "transport/dashboard.hpp"
+#include "transport/metrics.hpp"
 #include "transport/kafka.hpp"
 #include "transport/log.hpp"
 
@@ -926,6 +928,20 @@ caf::behavior registry(self_ptr self, registry_options opts) {
 
 caf::actor spawn_registry(caf::actor_system& sys, registry_options opts) {
   return sys.spawn<caf::detached>(registry, std::move(opts));
+}
+
+transport::api_server::handler
+api_handler(caf::actor_system& sys, caf::actor registry,
+            std::shared_ptr<transport::metrics> metrics) {
+  return [&sys, registry = std::move(registry),
+          metrics = std::move(metrics)](const api_request& req) {
+    if (req.path == "/metrics") // thread-safe; no need to ask the registry
+      return api_reply{200, metrics->render(), "", "text/plain; version=0.0.4"};
+    if (req.path == "/" && req.method == "GET")
+      return api_reply{200, transport::dashboard_html(), "",
+                       "text/html; charset=utf-8"};
+    return call_registry(sys, registry, req);
+  };
 }
 
 api_reply call_registry(caf::actor_system& sys, const caf::actor& registry,

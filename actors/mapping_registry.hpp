@@ -80,6 +80,13 @@ struct registry_reload {
 /// ones stop and go. Answers one line saying what changed.
 caf::actor spawn_registry(caf::actor_system& sys, registry_options opts);
 
+/// The handler of kesm's HTTP port (serve and the embedding API): the
+/// Prometheus text at `/metrics` and the dashboard page at `/` without the
+/// registry, everything else through `call_registry`. `sys` must outlive it.
+transport::api_server::handler
+api_handler(caf::actor_system& sys, caf::actor registry,
+            std::shared_ptr<transport::metrics> metrics);
+
 /// Blocking call from a non-actor thread (the HTTP server's pool).
 transport::api_reply call_registry(caf::actor_system& sys,
                                    const caf::actor& registry,

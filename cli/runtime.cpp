@@ -6,7 +6,6 @@
 
 #include <pthread.h>
 
-#include "actors/atoms.hpp"
 #include "transport/log.hpp"
 
 namespace kesm::cli {
@@ -67,10 +66,6 @@ stop_watchdog::stop_watchdog(std::chrono::milliseconds deadline) {
 stop_watchdog::~stop_watchdog() {
   done_.store(true);
   thread_.join();
-}
-
-actor_config::actor_config() {
-  add_message_types<caf::id_block::kesm>();
 }
 
 bool read_file(const std::string& path, std::string& out, std::string& err) {

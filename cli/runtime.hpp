@@ -9,6 +9,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/atoms.hpp"
+
 namespace kesm::cli {
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every
@@ -37,9 +39,7 @@ private:
 };
 
 /// The CAF configuration kesm's commands share.
-struct actor_config : caf::actor_system_config {
-  actor_config();
-};
+using actors::actor_config;
 
 /// Reads a whole file; false (and a message in `err`) when it cannot.
 bool read_file(const std::string& path, std::string& out, std::string& err);

@@ -15,7 +15,6 @@
 #include "transport/http_client.hpp"
 #include "transport/kafka.hpp"
 #include "transport/api_server.hpp"
-#include "transport/dashboard.hpp"
 #include "transport/log.hpp"
 #include "transport/mapping_store.hpp"
 #include "transport/metrics.hpp"
@@ -315,15 +314,7 @@ int run_serve(const serve_options& opts) {
     }
     guard.sigv4_keys = cfg->api_access_keys;
   }
-  transport::api_server api([&](const transport::api_request& req) {
-    if (req.path == "/metrics") // thread-safe; no need to ask the registry
-      return transport::api_reply{200, metrics->render(), "",
-                                  "text/plain; version=0.0.4"};
-    if (req.path == "/" && req.method == "GET")
-      return transport::api_reply{200, transport::dashboard_html(), "",
-                                  "text/html; charset=utf-8"};
-    return actors::call_registry(sys, registry, req);
-  }, guard);
+  transport::api_server api(actors::api_handler(sys, registry, metrics), guard);
   auto bound = api.start(opts.api.substr(0, colon), port);
   if (!bound) {
     std::cerr << "kesm serve: " << bound.err().message << "\n";

@@ -17,7 +17,8 @@ bool is_auth(const std::string& type) {
          || type == "BASIC_AUTH" || type == "CLIENT_CERTIFICATE_TLS_AUTH";
 }
 
-/// A secret's string fields.
+} // namespace
+
 expected<std::map<std::string, std::string>>
 read_secret(const std::string& uri, const std::string& text) {
   simdjson::dom::parser parser;
@@ -35,7 +36,6 @@ read_secret(const std::string& uri, const std::string& text) {
   return out;
 }
 
-/// The value of `key`, or an error naming the secret and the key.
 expected<std::string> need(const std::map<std::string, std::string>& secret,
                            const std::string& uri, const std::string& type,
                            const char* key) {
@@ -46,7 +46,6 @@ expected<std::string> need(const std::map<std::string, std::string>& secret,
   return it->second;
 }
 
-} // namespace
 
 expected<std::vector<access_entry>> parse_access(std::string_view json) {
   std::vector<access_entry> out;

@@ -27,6 +27,17 @@ expected<std::vector<access_entry>> parse_access(std::string_view json);
 expected<bool> check_access(const std::vector<access_entry>& entries,
                             bool msk);
 
+/// A secret's string fields (Secrets Manager's JSON object); the error
+/// names the secret, never a value.
+expected<std::map<std::string, std::string>>
+read_secret(const std::string& uri, const std::string& text);
+
+/// The value of `key` in `secret` (of access type `type`), or an error
+/// naming the secret and the key.
+expected<std::string> need(const std::map<std::string, std::string>& secret,
+                           const std::string& uri, const std::string& type,
+                           const char* key);
+
 /// The text of a secret (Secrets Manager's JSON object) by its ARN.
 using secret_lookup = std::function<expected<std::string>(const std::string&)>;
 

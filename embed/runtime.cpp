@@ -10,7 +10,6 @@
 #include "actors/mapping_control.hpp"
 #include "actors/mapping_registry.hpp"
 #include "transport/api_server.hpp"
-#include "transport/dashboard.hpp"
 #include "transport/inprocess_target.hpp"
 #include "transport/kafka.hpp"
 #include "transport/log.hpp"
@@ -19,12 +18,6 @@
 namespace kesm {
 
 namespace {
-
-struct embed_config : caf::actor_system_config {
-  embed_config() {
-    add_message_types<caf::id_block::kesm>();
-  }
-};
 
 transport::log_level parse_level(const std::string& s) {
   if (s == "debug")
@@ -55,7 +48,7 @@ struct runtime::impl {
   std::map<std::string, transport::function_target_ptr> functions;
   std::shared_ptr<transport::metrics> metrics
     = std::make_shared<transport::metrics>();
-  std::unique_ptr<embed_config> cfg;
+  std::unique_ptr<actors::actor_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
   std::unique_ptr<transport::api_server> api;
@@ -124,25 +117,14 @@ void runtime::start() {
   ro.defaults.capacity = std::make_shared<actors::capacity_pool>(
     ro.defaults.max_pollers);
   ro.defaults.metrics = d.metrics;
-  d.cfg = std::make_unique<embed_config>();
+  d.cfg = std::make_unique<actors::actor_config>();
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
   d.registry = actors::spawn_registry(*d.sys, std::move(ro));
   d.started = true;
   if (d.opts.api_port < 0)
     return;
-  auto sys = d.sys.get();
-  auto registry = d.registry;
-  auto metrics = d.metrics;
   d.api = std::make_unique<transport::api_server>(
-    [sys, registry, metrics](const transport::api_request& req) {
-      if (req.path == "/metrics")
-        return transport::api_reply{200, metrics->render(), "",
-                                    "text/plain; version=0.0.4"};
-      if (req.path == "/" && req.method == "GET")
-        return transport::api_reply{200, transport::dashboard_html(), "",
-                                    "text/html; charset=utf-8"};
-      return actors::call_registry(*sys, registry, req);
-    });
+    actors::api_handler(*d.sys, d.registry, d.metrics));
   auto bound = d.api->start(d.opts.api_host, d.opts.api_port);
   if (!bound) {
     d.api.reset();

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "codecs/access_config.hpp"
 #include "codecs/base64.hpp"
 #include "codecs/event_writer.hpp"
 #include "transport/aws/credentials.hpp"
@@ -400,49 +401,60 @@ make_registry_endpoint(const codecs::schema_registry_config& cfg,
     ep.credentials = std::move(credentials);
     return ep;
   }
-  auto read = [&](const std::string& arn, const char* what,
-                  std::initializer_list<std::pair<const char*, std::string*>> keys,
-                  size_t required) -> codecs::expected<bool> {
-    if (arn.empty())
-      return true;
+  // Lambda's secret shapes, read and checked as SourceAccessConfigurations
+  // secrets are (codecs/access_config).
+  auto secret = [&](const std::string& arn, const char* type)
+    -> codecs::expected<std::map<std::string, std::string>> {
     if (secrets == nullptr)
-      return fail(std::string(what) + " secret " + arn
+      return fail(std::string(type) + " secret " + arn
                   + ": kesm has no secret source configured");
     auto text = secrets->get(arn);
     if (!text)
       return fail(text.err().message);
-    simdjson::dom::parser parser;
-    simdjson::dom::object obj;
-    if (parser.parse(*text).get_object().get(obj))
-      return fail(std::string(what) + " secret " + arn + " is not a JSON object");
-    size_t i = 0;
-    for (auto& [key, slot] : keys) {
-      std::string_view v;
-      if (obj[key].get_string().get(v)) {
-        if (i < required)
-          return fail(std::string(what) + " secret " + arn + " lacks \"" + key + "\"");
-      } else {
-        *slot = std::string(v);
-      }
-      ++i;
-    }
+    auto fields = codecs::read_secret(arn, *text);
+    if (!fields)
+      return fail(fields.err().message);
+    return fields;
+  };
+  auto take = [&](const std::map<std::string, std::string>& fields,
+                  const std::string& arn, const char* type, const char* key,
+                  std::string& slot) -> codecs::expected<bool> {
+    auto v = codecs::need(fields, arn, type, key);
+    if (!v)
+      return fail(v.err().message);
+    slot = std::move(*v);
     return true;
   };
-  if (auto r = read(cfg.basic_auth, "BASIC_AUTH",
-                    {{"username", &ep.basic_user}, {"password", &ep.basic_password}}, 2);
-      !r)
-    return r.err();
-  if (auto r = read(cfg.client_certificate, "CLIENT_CERTIFICATE_TLS_AUTH",
-                    {{"certificate", &ep.tls.cert_pem},
-                     {"privateKey", &ep.tls.key_pem},
-                     {"privateKeyPassword", &ep.tls.key_password}},
-                    2);
-      !r)
-    return r.err();
-  if (auto r = read(cfg.root_ca, "SERVER_ROOT_CA_CERTIFICATE",
-                    {{"certificate", &ep.tls.ca_pem}}, 1);
-      !r)
-    return r.err();
+  if (!cfg.basic_auth.empty()) {
+    auto f = secret(cfg.basic_auth, "BASIC_AUTH");
+    if (!f)
+      return f.err();
+    for (auto [key, slot] : {std::pair{"username", &ep.basic_user},
+                             std::pair{"password", &ep.basic_password}})
+      if (auto ok = take(*f, cfg.basic_auth, "BASIC_AUTH", key, *slot); !ok)
+        return ok.err();
+  }
+  if (!cfg.client_certificate.empty()) {
+    const char* type = "CLIENT_CERTIFICATE_TLS_AUTH";
+    auto f = secret(cfg.client_certificate, type);
+    if (!f)
+      return f.err();
+    for (auto [key, slot] : {std::pair{"certificate", &ep.tls.cert_pem},
+                             std::pair{"privateKey", &ep.tls.key_pem}})
+      if (auto ok = take(*f, cfg.client_certificate, type, key, *slot); !ok)
+        return ok.err();
+    if (auto p = f->find("privateKeyPassword"); p != f->end())
+      ep.tls.key_password = p->second;
+  }
+  if (!cfg.root_ca.empty()) {
+    auto f = secret(cfg.root_ca, "SERVER_ROOT_CA_CERTIFICATE");
+    if (!f)
+      return f.err();
+    if (auto ok = take(*f, cfg.root_ca, "SERVER_ROOT_CA_CERTIFICATE",
+                       "certificate", ep.tls.ca_pem);
+        !ok)
+      return ok.err();
+  }
   return ep;
 }
 
