@@ -72,14 +72,16 @@ struct compiler {
   }
 
   expected<const node*> primitive(std::string_view t, std::string_view ns) {
-    static const std::map<std::string_view, avro_type> prims
-        = {{"null", avro_type::null_t},   {"boolean", avro_type::boolean_t},
-           {"int", avro_type::int_t},     {"long", avro_type::long_t},
-           {"float", avro_type::float_t}, {"double", avro_type::double_t},
-           {"bytes", avro_type::bytes_t}, {"string", avro_type::string_t}};
-    auto p = prims.find(t);
-    if (p != prims.end())
-      return static_cast<const node*>(make(p->second));
+    // Trivially destructible: a fetch thread may still compile a schema
+    // while the process exits and destroys function-local statics.
+    static constexpr std::pair<std::string_view, avro_type> prims[] = {
+      {"null", avro_type::null_t},   {"boolean", avro_type::boolean_t},
+      {"int", avro_type::int_t},     {"long", avro_type::long_t},
+      {"float", avro_type::float_t}, {"double", avro_type::double_t},
+      {"bytes", avro_type::bytes_t}, {"string", avro_type::string_t}};
+    for (auto& [name, type] : prims)
+      if (name == t)
+        return static_cast<const node*>(make(type));
     for (auto& n : {full_name(t, ns), std::string(t)}) {
       auto it = named.find(n);
       if (it != named.end())
