@@ -45,6 +45,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   /// A schema a parked chunk waits for was fetched, or the registry may be
   /// back (schema registry client / timer -> reader).
   CAF_ADD_ATOM(kesm, kesm::actors, schema_atom, "k_schema")
+  /// A reader's queue stayed empty while the log has more (reader timer:
+  /// `(kick_atom, uint64_t seq)`; reader -> supervisor:
+  /// `(kick_atom, partition, generation, next_offset)`).
+  CAF_ADD_ATOM(kesm, kesm::actors, kick_atom, "k_kick")
 CAF_END_TYPE_ID_BLOCK(kesm)
 
 namespace kesm::actors {

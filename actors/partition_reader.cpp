@@ -84,6 +84,55 @@ void decode_parked(self_ptr self) {
   self->send(self, wake_atom_v); // drain on
 }
 
+/// Arms the empty-queue timer unless armed: `kick` fires after the
+/// current delay and sees whether records arrived meanwhile.
+void arm_kick(self_ptr self) {
+  auto& st = self->state;
+  if (st.kick_armed || st.limits.kick_after.count() == 0)
+    return;
+  st.kick_armed = true;
+  if (st.kick_delay.count() == 0)
+    st.kick_delay = st.limits.kick_after;
+  self->delayed_send(self, st.kick_delay, kick_atom_v, st.data_seq);
+}
+
+/// Drops the records before `next_offset` (delivered already: the fetch
+/// restarted behind them) from the first `n` of `msgs`; returns how many
+/// are left, in order.
+size_t drop_repeats(reader_state& st, rd_kafka_message_t** msgs, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto* m = msgs[i];
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (m->offset < st.next_offset) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      st.next_offset = m->offset + 1;
+    }
+    msgs[kept++] = m;
+  }
+  return kept;
+}
+
+void kick(self_ptr self, uint64_t seq) {
+  auto& st = self->state;
+  st.kick_armed = false;
+  if (!st.queue || st.parked || rd_kafka_queue_length(st.queue->get()) > 0)
+    return; // draining goes on (or waits for credit) and arms again
+  if (seq != st.data_seq) {
+    st.kick_delay = st.limits.kick_after; // records came: start over
+    arm_kick(self);
+    return;
+  }
+  if (st.next_offset >= 0)
+    self->send(st.supervisor, kick_atom_v, st.partition, st.generation,
+               st.next_offset);
+  st.kick_delay = std::min(st.kick_delay * 2,
+                           std::chrono::milliseconds{1000});
+  arm_kick(self);
+}
+
 void drain(self_ptr self) {
   auto& st = self->state;
   if (!st.queue || st.parked)
@@ -98,12 +147,19 @@ void drain(self_ptr self) {
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
+  if (static_cast<size_t>(std::max<ssize_t>(n, 0)) < want)
+    arm_kick(self); // the queue is empty now
   if (n <= 0)
     return;
+  ++st.data_seq;
+  auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
+  if (kept == 0) {
+    self->send(self, wake_atom_v);
+    return;
+  }
   std::vector<std::string> errors;
   auto chunk = transport::make_chunk(st.topic, st.partition,
-                                     st.scratch.data(),
-                                     static_cast<size_t>(n), &errors);
+                                     st.scratch.data(), kept, &errors);
   transport::count(st.polled, static_cast<double>(chunk->records.size()));
   transport::count(st.throughput, static_cast<double>(
                                     chunk->bytes
@@ -160,6 +216,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   });
   return {
     [=](wake_atom) { drain(self); },
+    [=](kick_atom, uint64_t seq) { kick(self, seq); },
     [=](schema_atom) {
       self->state.retry_armed = false;
       decode_parked(self);

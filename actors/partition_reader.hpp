@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,14 @@ struct reader_limits {
   size_t max_bytes = 8 * 1024 * 1024;
   /// Records taken from the queue per wake-up before yielding.
   size_t drain_step = 1000;
+  /// How long the queue may stay empty before the reader asks the
+  /// supervisor to restart the partition's fetch (0: never). librdkafka
+  /// 2.0 stops fetching a partition whose queue is above its pre-fetch
+  /// thresholds and looks again only when its broker thread wakes for
+  /// something else, up to a second later; with every partition full
+  /// nothing wakes it, and kesm idles (docs/benchmarks.md). Doubles while
+  /// no record arrives, up to 1 s.
+  std::chrono::milliseconds kick_after{20};
 };
 
 /// State of one partition reader. Touched only by that actor.
@@ -60,6 +69,15 @@ struct reader_state {
   size_t parked_next = 0;
   bool retry_armed = false;
   prometheus::Counter* schema_errors = nullptr;
+  /// The offset after the last record taken from the queue (-1: none yet).
+  /// After a fetch restart the queue may hold records again from before
+  /// it; they are dropped, never passed on twice.
+  int64_t next_offset = -1;
+  /// Counts drains that found records; a kick timer that sees it changed
+  /// knows records arrived meanwhile.
+  uint64_t data_seq = 0;
+  bool kick_armed = false;
+  std::chrono::milliseconds kick_delay{0};
 
   static inline const char* name = "kesm.partition_reader";
 };
@@ -91,7 +109,14 @@ struct reader_state {
 /// supervisor. Records that fail their check stay in the chunk, marked,
 /// for the batcher to send to the on-failure destination in order.
 ///
-/// Messages: `wake_atom`; `schema_atom`; `(credit_atom, uint64_t records, uint64_t bytes)`;
+/// Fetch restarts: when the queue stays empty for `limits.kick_after` the
+/// reader sends `(kick_atom, partition, generation, next_offset)` to the
+/// supervisor, which restarts the partition's fetch at that offset if the
+/// log has more (see `reader_limits::kick_after`). Records from before
+/// `next_offset` that reach the queue again are dropped.
+///
+/// Messages: `wake_atom`; `schema_atom`; `(kick_atom, uint64_t seq)`;
+/// `(credit_atom, uint64_t records, uint64_t bytes)`;
 /// `(config_atom, filter_ptr, uint64_t batch_size)`: a new filter and
 /// BatchSize (live update; the record limit grows to fit a full batch).
 caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,

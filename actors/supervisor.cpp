@@ -216,6 +216,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       st.stage_commit(list, partition, next, 0);
       st.store_offsets(list);
     },
+    [=](kick_atom, int32_t partition, uint64_t generation, int64_t next) {
+      auto& st = self->state;
+      if (st.stopping || st.closed || !st.owns(partition, generation))
+        return;
+      st.kick_fetch(partition, next);
+    },
     [=](status_atom) { return self->state.snapshot(); },
     [=](config_atom, codecs::mapping_config& next,
         transport::function_target_ptr& target) {

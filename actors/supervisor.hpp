@@ -106,6 +106,9 @@ struct mapping_status {
   uint64_t dead_letter_errors = 0;
   /// Partition revocations seen (rebalances, evictions).
   uint64_t revocations = 0;
+  /// Partition fetches restarted because a reader's queue stayed empty
+  /// while the log had more (`reader_limits::kick_after`).
+  uint64_t fetch_kicks = 0;
   /// Pollers now (5 concurrent invocations each), and the offset lag of
   /// the owned partitions at the last evaluation.
   uint32_t pollers = 1;

@@ -310,6 +310,30 @@ void supervisor_state::stage_commit(transport::tpl_ptr& list,
   transport::count(counters.committed, static_cast<double>(records));
 }
 
+void supervisor_state::kick_fetch(int32_t partition, int64_t next) {
+  int64_t low = 0, high = 0;
+  // librdkafka's cached watermarks (from the last fetch): no broker call.
+  if (rd_kafka_get_watermark_offsets(rk.get(), topic().c_str(), partition,
+                                     &low, &high)
+        != RD_KAFKA_RESP_ERR_NO_ERROR
+      || high <= next)
+    return; // nothing more to fetch, or nothing known
+  transport::tpl_ptr list{rd_kafka_topic_partition_list_new(1)};
+  auto* e = rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
+                                              partition);
+  // The reader may have taken more since it asked; never go behind that
+  // (the reader drops repeats anyway).
+  if (rd_kafka_position(rk.get(), list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR
+      && e->offset > next)
+    next = e->offset;
+  e->offset = next;
+  // Asynchronous: a new fetch version; what the old fetch brings later is
+  // discarded by librdkafka, and the fetch starts over at `next`.
+  if (auto* err = rd_kafka_seek_partitions(rk.get(), list.get(), 0))
+    rd_kafka_error_destroy(err);
+  ++status.fetch_kicks;
+}
+
 void supervisor_state::store_offsets(const transport::tpl_ptr& list) {
   if (!list)
     return;

@@ -170,6 +170,25 @@ int main(int argc, char** argv) {
     cfg.set("scheduler.max-threads", static_cast<size_t>(std::atoi(n)));
   if (const char* n = std::getenv("KESM_MAX_THROUGHPUT"))
     cfg.set("scheduler.max-throughput", static_cast<size_t>(std::atoi(n)));
+  // Experiments: any CAF setting, "name=value;name=value" (for example
+  // work-stealing.moderate-poll-attempts=0).
+  if (const char* v = std::getenv("KESM_CAF")) {
+    std::string all = v;
+    for (size_t at = 0; at < all.size();) {
+      auto end = all.find(';', at);
+      auto item = all.substr(at, end == std::string::npos ? std::string::npos
+                                                          : end - at);
+      auto eq = item.find('=');
+      if (eq != std::string::npos) {
+        auto val = caf::config_value::parse(item.substr(eq + 1));
+        if (val)
+          cfg.set(item.substr(0, eq), std::move(*val));
+        else
+          std::fprintf(stderr, "KESM_CAF: cannot parse %s\n", item.c_str());
+      }
+      at = end == std::string::npos ? all.size() : end + 1;
+    }
+  }
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;
@@ -291,9 +310,11 @@ int main(int argc, char** argv) {
         auto note = [&](const run_result& r) {
           std::fprintf(stderr,
                        "round %d/%d %5zu B %-16s %9.0f records/s  %6.2f CPU s/M"
-                       "  %5.0f MB RSS  %.2f s over %d cop%s\n",
+                       "  %5.0f MB RSS  %5.1f sw/k  %6.1f flt/k  %5llu kicks  %.2f s over %d cop%s\n",
                        round, rounds, v, r.name.c_str(), r.records_per_s(),
-                       r.cpu_per_million(), r.rss_mb, r.seconds, r.cycles,
+                       r.cpu_per_million(), r.rss_mb, r.switches_per_k(),
+                       r.faults_per_k(), static_cast<unsigned long long>(r.kicks),
+                       r.seconds, r.cycles,
                        r.cycles == 1 ? "y" : "ies");
           runs.push_back(r);
           runs.back().round = round;

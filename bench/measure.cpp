@@ -9,6 +9,18 @@
 
 namespace kesm::bench {
 
+process_usage usage_now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  process_usage u;
+  u.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec)
+              / 1e6;
+  u.switches = static_cast<uint64_t>(ru.ru_nvcsw + ru.ru_nivcsw);
+  u.faults = static_cast<uint64_t>(ru.ru_minflt);
+  return u;
+}
+
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -8,6 +8,16 @@ namespace kesm::bench {
 /// Process CPU time (user + system) in seconds, from getrusage.
 double cpu_seconds();
 
+/// What the process has used so far (getrusage): CPU, context switches
+/// (voluntary + involuntary: each is a thread going to sleep or being
+/// preempted) and minor page faults (fresh or returned memory touched).
+struct process_usage {
+  double cpu = 0;
+  uint64_t switches = 0;
+  uint64_t faults = 0;
+};
+process_usage usage_now();
+
 /// Resets the process's peak RSS (Linux `clear_refs` 5); false if refused.
 bool reset_peak_rss();
 
@@ -30,8 +40,13 @@ struct run_result {
   /// From the start (assign, or the group's assignment) to the first record.
   double startup = 0;
   double cpu = 0;
+  /// Context switches and minor page faults of the process over the run.
+  uint64_t switches = 0;
+  uint64_t faults = 0;
   double rss_mb = 0;
   uint64_t invocations = 0;
+  /// Partition fetches kesm restarted (`fetch_kicks` of the mapping).
+  uint64_t kicks = 0;
   /// Loaded copies of the data consumed back to back to reach the minimum
   /// steady-state time (`--min-seconds`); `seconds` sums their windows.
   int cycles = 1;
@@ -42,8 +57,11 @@ struct run_result {
     bytes += r.bytes;
     seconds += r.seconds;
     cpu += r.cpu;
+    switches += r.switches;
+    faults += r.faults;
     rss_mb = rss_mb > r.rss_mb ? rss_mb : r.rss_mb;
     invocations += r.invocations;
+    kicks += r.kicks;
   }
 
   double records_per_s() const {
@@ -51,6 +69,18 @@ struct run_result {
   }
   double mb_per_s() const {
     return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0;
+  }
+  /// Context switches per 1,000 records.
+  double switches_per_k() const {
+    return records > 0 ? static_cast<double>(switches) * 1e3
+                           / static_cast<double>(records)
+                       : 0;
+  }
+  /// Minor page faults per 1,000 records.
+  double faults_per_k() const {
+    return records > 0 ? static_cast<double>(faults) * 1e3
+                           / static_cast<double>(records)
+                       : 0;
   }
   double cpu_per_million() const {
     return records > 0 ? cpu * 1e6 / static_cast<double>(records) : 0;

@@ -40,13 +40,15 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
-    std::vector<double> a, b, c, d, e;
+    std::vector<double> a, b, c, d, e, f, g;
     for (auto* r : rs) {
       e.push_back(r->seconds);
       a.push_back(r->records_per_s());
       b.push_back(r->mb_per_s());
       c.push_back(r->cpu_per_million());
       d.push_back(r->rss_mb);
+      f.push_back(r->switches_per_k());
+      g.push_back(r->faults_per_k());
     }
     s.records_per_s = median(a);
     s.records_per_s_min = *std::min_element(a.begin(), a.end());
@@ -55,6 +57,8 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.mb_per_s = median(b);
     s.cpu_per_million = median(c);
     s.rss_mb = median(d);
+    s.switches_per_k = median(f);
+    s.faults_per_k = median(g);
     out.push_back(s);
   }
   return out;
@@ -63,8 +67,8 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
 std::string table(const std::vector<summary>& sums) {
   std::string t = "| value B | run | records/s | spread | s measured | MB/s "
                   "| CPU s / M records | peak RSS MB | records/s vs raw | "
-                  "CPU vs raw |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                  "CPU vs raw | switches / k records | faults / k records |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (auto& s : sums) {
     const summary* raw = nullptr;
     for (auto& r : sums)
@@ -86,7 +90,9 @@ std::string table(const std::vector<summary>& sums) {
          + fmt("%.0f", s.records_per_s) + " | " + spread + " | "
          + fmt("%.2f", s.seconds) + " | " + fmt("%.1f", s.mb_per_s)
          + " | " + fmt("%.2f", s.cpu_per_million) + " | "
-         + fmt("%.0f", s.rss_mb) + " | " + ratio + " | " + cpu + " |\n";
+         + fmt("%.0f", s.rss_mb) + " | " + ratio + " | " + cpu + " | "
+         + fmt("%.1f", s.switches_per_k) + " | "
+         + fmt("%.1f", s.faults_per_k) + " |\n";
   }
   return t;
 }
@@ -110,7 +116,10 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"mb_per_s\":" + fmt("%.2f", r.mb_per_s())
          + ",\"cpu_s_per_million\":" + fmt("%.3f", r.cpu_per_million())
          + ",\"peak_rss_mb\":" + fmt("%.1f", r.rss_mb)
-         + ",\"invocations\":" + std::to_string(r.invocations) + "}";
+         + ",\"context_switches\":" + std::to_string(r.switches)
+         + ",\"minor_faults\":" + std::to_string(r.faults)
+         + ",\"invocations\":" + std::to_string(r.invocations)
+         + ",\"fetch_kicks\":" + std::to_string(r.kicks) + "}";
   }
   j += "],\"medians\":[";
   for (size_t i = 0; i < sums.size(); ++i) {
@@ -123,7 +132,9 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"seconds\":" + fmt("%.3f", s.seconds)
          + ",\"mb_per_s\":" + fmt("%.2f", s.mb_per_s)
          + ",\"cpu_s_per_million\":" + fmt("%.3f", s.cpu_per_million)
-         + ",\"peak_rss_mb\":" + fmt("%.1f", s.rss_mb) + "}";
+         + ",\"peak_rss_mb\":" + fmt("%.1f", s.rss_mb)
+         + ",\"switches_per_k_records\":" + fmt("%.2f", s.switches_per_k)
+         + ",\"faults_per_k_records\":" + fmt("%.2f", s.faults_per_k) + "}";
   }
   j += "],\"latency\":[";
   for (size_t i = 0; i < latencies.size(); ++i) {

@@ -21,6 +21,8 @@ struct summary {
   double seconds = 0;
   double mb_per_s = 0;
   double cpu_per_million = 0;
+  double switches_per_k = 0;
+  double faults_per_k = 0;
   double rss_mb = 0;
 };
 

@@ -115,7 +115,7 @@ run_result run_raw(const dataset& ds) {
   if (!rk)
     return res;
   reset_peak_rss();
-  auto cpu0 = cpu_seconds();
+  auto use0 = usage_now();
   auto t0 = now_seconds();
   transport::tpl_ptr list{rd_kafka_topic_partition_list_new(ds.partitions)};
   for (int p = 0; p < ds.partitions; ++p)
@@ -147,7 +147,10 @@ run_result run_raw(const dataset& ds) {
   q.reset();
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
-  res.cpu = cpu_seconds() - cpu0;
+  auto use1 = usage_now();
+  res.cpu = use1.cpu - use0.cpu;
+  res.switches = use1.switches - use0.switches;
+  res.faults = use1.faults - use0.faults;
   res.rss_mb = peak_rss_mb();
   rd_kafka_consumer_close(rk->get());
   if (sum == 42) // keep the payload touch from being optimized away
@@ -174,6 +177,8 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
     mo.reader_budget = static_cast<size_t>(std::atoi(v)) * 1024;
   if (const char* v = std::getenv("KESM_READER_FLOOR_KB"))
     mo.reader_floor = static_cast<size_t>(std::atoi(v)) * 1024;
+  if (const char* v = std::getenv("KESM_KICK_MS"))
+    mo.reader.kick_after = std::chrono::milliseconds{std::atoi(v)};
   // Experiments: any librdkafka consumer property, "name=value,name=value".
   if (const char* v = std::getenv("KESM_KAFKA_PROPS")) {
     std::string all = v;
@@ -191,7 +196,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   // The embedded broker delays a group's first join by 3 s: not counted.
   wait_assigned(sys, m, ds.partitions);
   reset_peak_rss();
-  auto cpu0 = cpu_seconds();
+  auto use0 = usage_now();
   auto t0 = now_seconds();
   actors::mapping_status st;
   double first = 0;
@@ -208,11 +213,15 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   actors::stop_mappings(sys, {m}); // commits synchronously
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
-  res.cpu = cpu_seconds() - cpu0;
+  auto use1 = usage_now();
+  res.cpu = use1.cpu - use0.cpu;
+  res.switches = use1.switches - use0.switches;
+  res.faults = use1.faults - use0.faults;
   res.rss_mb = peak_rss_mb();
   res.records = st.completed_records;
   res.bytes = ds.bytes * res.records / std::max<uint64_t>(ds.records, 1);
   res.invocations = st.invocations;
+  res.kicks = st.fetch_kicks;
   auto insp = transport::offset_inspector::connect(ds.bootstrap, group);
   if (insp) {
     auto offs = insp->query(ds.topic);
