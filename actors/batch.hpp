@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,60 @@ struct batch {
 };
 
 using batch_ptr = std::shared_ptr<const batch>;
+
+/// Event buffers reused from batch to batch. A payload goes back to its
+/// pool when its last holder (invoker, transport, supervisor) lets it go,
+/// on whatever thread that is, so the next batch is written into memory
+/// already mapped: no fresh allocation of a few hundred KB, and none of
+/// the page faults that come with it, per batch. Keeps at most `keep`
+/// buffers of at most `max_bytes` each. Thread-safe.
+class payload_pool : public std::enable_shared_from_this<payload_pool> {
+public:
+  explicit payload_pool(size_t keep = 8, size_t max_bytes = 8 << 20)
+    : keep_(keep), max_bytes_(max_bytes) {
+    // nop
+  }
+
+  /// An empty buffer (its capacity kept from earlier use).
+  std::shared_ptr<std::string> take() {
+    std::unique_ptr<std::string> s;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (!free_.empty()) {
+        s = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!s)
+      s = std::make_unique<std::string>();
+    s->clear();
+    std::weak_ptr<payload_pool> home = weak_from_this();
+    return std::shared_ptr<std::string>(s.release(), [home](std::string* p) {
+      std::unique_ptr<std::string> owned{p};
+      if (auto pool = home.lock())
+        pool->give_back(std::move(owned));
+    });
+  }
+
+  size_t idle() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return free_.size();
+  }
+
+private:
+  void give_back(std::unique_ptr<std::string> s) {
+    if (s->capacity() > max_bytes_)
+      return;
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (free_.size() < keep_)
+      free_.push_back(std::move(s));
+  }
+
+  size_t keep_;
+  size_t max_bytes_;
+  mutable std::mutex mtx_;
+  std::vector<std::unique_ptr<std::string>> free_;
+};
 
 /// How one invocation ended (esm-spec.md section 4).
 enum class outcome_kind : uint8_t {

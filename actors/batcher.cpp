@@ -104,7 +104,7 @@ void cut(self_ptr self) {
                                              part.count});
     pos += part.count;
   }
-  auto payload = std::make_shared<std::string>();
+  auto payload = st.payloads->take();
   st.writer->write(*payload, slices.data(), slices.size());
   b->payload = std::move(payload);
   ++st.in_flight;

@@ -55,6 +55,8 @@ struct batcher_state {
 
   batcher_config cfg;
   std::shared_ptr<const codecs::event_writer> writer;
+  /// Event buffers, reused (see `payload_pool`).
+  std::shared_ptr<payload_pool> payloads = std::make_shared<payload_pool>();
   caf::actor invoker;
   std::map<int32_t, partition> parts;
   int32_t cursor = 0; // first partition to look at next time (fairness)

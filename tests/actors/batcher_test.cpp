@@ -214,3 +214,29 @@ TEST_F(batcher_fixture, drops_records_of_a_revoked_partition) {
   advance(1000ms);
   EXPECT_TRUE(batches->empty());
 }
+
+TEST(payload_pool, reuses_a_released_buffer_and_keeps_its_capacity) {
+  auto pool = std::make_shared<actors::payload_pool>(2, 1 << 20);
+  const char* first = nullptr;
+  {
+    auto p = pool->take();
+    p->assign(100000, 'x');
+    first = p->data();
+    EXPECT_EQ(pool->idle(), 0u);
+  }
+  EXPECT_EQ(pool->idle(), 1u);
+  auto again = pool->take();
+  EXPECT_TRUE(again->empty());
+  EXPECT_GE(again->capacity(), 100000u);
+  EXPECT_EQ(again->data(), first); // the same memory, not a new buffer
+}
+
+TEST(payload_pool, keeps_at_most_its_count_and_no_oversized_buffer) {
+  auto pool = std::make_shared<actors::payload_pool>(2, 1 << 20);
+  {
+    auto a = pool->take(), b = pool->take(), c = pool->take();
+    auto big = pool->take();
+    big->assign(2 << 20, 'y'); // over max_bytes: freed, not kept
+  }
+  EXPECT_EQ(pool->idle(), 2u);
+}
