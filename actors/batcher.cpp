@@ -14,7 +14,7 @@ using self_ptr = caf::stateful_actor<batcher_state>*;
 /// Takes up to `max_count` records of `p` within `budget` bytes into `b`;
 /// `budget` shrinks by what they cost (their partition's overhead included).
 void take(batcher_state::partition& p, batch& b, size_t max_count,
-          size_t& budget) {
+          size_t& budget, size_t& bound) {
   auto& st_first = p.pending.front();
   auto topic = st_first.chunk->topic;
   auto partition = st_first.chunk->partition;
@@ -27,6 +27,7 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
   if (part_cost > budget && !first_of_batch)
     return;
   budget = part_cost > budget ? 0 : budget - part_cost;
+  bound += part_cost;
   while (!p.pending.empty() && part.count < max_count) {
     auto& sp = p.pending.front();
     const auto& c = *sp.chunk;
@@ -41,6 +42,7 @@ void take(batcher_state::partition& p, batch& b, size_t max_count,
     if (r.schema_error != nullptr && !b.records.empty())
       break;
     budget = cost > budget ? 0 : budget - cost;
+    bound += cost;
     if (part.count == 0)
       part.first_offset = r.offset;
     part.last_offset = r.offset;
@@ -77,6 +79,8 @@ void cut(self_ptr self) {
   b->poller = st.cfg.poller;
   b->records.reserve(st.cfg.batch_size);
   size_t budget = st.cfg.max_payload - st.writer->frame_size();
+  // What the event takes at most, from the same size functions.
+  size_t bound = st.writer->frame_size();
   auto it = st.parts.lower_bound(st.cursor);
   for (size_t visited = 0; visited < st.parts.size(); ++visited, ++it) {
     if (it == st.parts.end())
@@ -87,7 +91,7 @@ void cut(self_ptr self) {
     size_t room = st.cfg.batch_size - b->records.size();
     if (room == 0 || budget == 0)
       break;
-    take(p, *b, room, budget);
+    take(p, *b, room, budget, bound);
     st.cursor = it->first + 1;
     if (b->schema_error != nullptr)
       break; // alone in its batch
@@ -105,7 +109,7 @@ void cut(self_ptr self) {
     pos += part.count;
   }
   auto payload = st.payloads->take();
-  st.writer->write(*payload, slices.data(), slices.size());
+  st.writer->write(*payload, slices.data(), slices.size(), bound);
   b->payload = std::move(payload);
   ++st.in_flight;
   handoff_send(b.get());

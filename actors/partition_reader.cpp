@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/handoff.hpp"
+#include "transport/log.hpp"
 
 namespace kesm::actors {
 
@@ -100,11 +101,14 @@ void arm_kick(self_ptr self) {
 /// restarted behind them) from the first `n` of `msgs`; returns how many
 /// are left, in order.
 size_t drop_repeats(reader_state& st, rd_kafka_message_t** msgs, size_t n) {
-  size_t kept = 0;
+  size_t kept = 0, dropped = 0;
+  int64_t first = -1;
   for (size_t i = 0; i < n; ++i) {
     auto* m = msgs[i];
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m->offset < st.next_offset) {
+        if (dropped++ == 0)
+          first = m->offset;
         rd_kafka_message_destroy(m);
         continue;
       }
@@ -112,6 +116,12 @@ size_t drop_repeats(reader_state& st, rd_kafka_message_t** msgs, size_t n) {
     }
     msgs[kept++] = m;
   }
+  if (dropped > 0)
+    transport::log(transport::log_level::debug,
+                   "reader " + st.topic + "-" + std::to_string(st.partition),
+                   "dropped " + std::to_string(dropped)
+                     + " records from offset " + std::to_string(first)
+                     + " passed on before a fetch restart");
   return kept;
 }
 

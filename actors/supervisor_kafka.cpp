@@ -319,14 +319,13 @@ void supervisor_state::kick_fetch(int32_t partition, int64_t next) {
       || high <= next)
     return; // nothing more to fetch, or nothing known
   transport::tpl_ptr list{rd_kafka_topic_partition_list_new(1)};
-  auto* e = rd_kafka_topic_partition_list_add(list.get(), topic().c_str(),
-                                              partition);
-  // The reader may have taken more since it asked; never go behind that
-  // (the reader drops repeats anyway).
-  if (rd_kafka_position(rk.get(), list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR
-      && e->offset > next)
-    next = e->offset;
-  e->offset = next;
+  // Exactly the reader's next offset. Not rd_kafka_position: librdkafka
+  // advances it for records it then purges as outdated at a seek's
+  // barrier, so after one restart it can be ahead of what the reader got
+  // (seeking there skipped records). If the reader took more since it
+  // asked, the records from `next` come again and it drops them.
+  rd_kafka_topic_partition_list_add(list.get(), topic().c_str(), partition)
+    ->offset = next;
   // Asynchronous: a new fetch version; what the old fetch brings later is
   // discarded by librdkafka, and the fetch starts over at `next`.
   if (auto* err = rd_kafka_seek_partitions(rk.get(), list.get(), 0))

@@ -200,8 +200,8 @@ struct supervisor_state {
                     size_t records);
   /// Stores the offsets of `list` (if any) for the next commit.
   void store_offsets(const transport::tpl_ptr& list);
-  /// Restarts the fetch of `partition` at `next` (or at the consumer's
-  /// position, if further) when its log has records from there:
+  /// Restarts the fetch of `partition` at exactly `next` (the reader's next
+  /// offset) when its log has records from there:
   /// librdkafka then fetches it at once instead of up to a second later.
   void kick_fetch(int32_t partition, int64_t next);
 

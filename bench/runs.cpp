@@ -200,12 +200,41 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   auto t0 = now_seconds();
   actors::mapping_status st;
   double first = 0;
+  uint64_t last_done = 0;
+  double last_change = now_seconds();
+  int stuck_reports = 0;
   while (now_seconds() - t0 < 600) {
     st = actors::query_status(sys, m);
     if (first == 0 && st.completed_records > 0)
       first = now_seconds();
     if (st.completed_records >= ds.records)
       break;
+    if (st.completed_records != last_done) {
+      last_done = st.completed_records;
+      last_change = now_seconds();
+    } else if (now_seconds() - last_change > 10) {
+      // Stuck: say where (a run that never ends shows nothing otherwise).
+      std::string lag;
+      for (auto& [p, l] : st.partition_lag)
+        if (l > 0)
+          lag += " " + std::to_string(p) + ":" + std::to_string(l);
+      std::fprintf(stderr,
+                   "%s: no progress for 10 s: %llu of %llu records done, "
+                   "%llu polled, %llu fetch restarts, %zu partitions assigned,"
+                   " %llu revocations, %s, %s, lag%s\n",
+                   name.c_str(),
+                   static_cast<unsigned long long>(st.completed_records),
+                   static_cast<unsigned long long>(ds.records),
+                   static_cast<unsigned long long>(st.polled_records),
+                   static_cast<unsigned long long>(st.fetch_kicks),
+                   st.assigned.size(),
+                   static_cast<unsigned long long>(st.revocations),
+                   st.state.c_str(), st.last_processing_result.c_str(),
+                   lag.empty() ? " none" : lag.c_str());
+      if (++stuck_reports == 6)
+        break; // a minute without progress: the run does not count
+      last_change = now_seconds();
+    }
     // Every 10 ms: each look is a request to the mapping and a wake-up of
     // its supervisor, which a 1 ms poll made a visible part of kesm's CPU.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -222,6 +251,12 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   res.bytes = ds.bytes * res.records / std::max<uint64_t>(ds.records, 1);
   res.invocations = st.invocations;
   res.kicks = st.fetch_kicks;
+  if (st.completed_records < ds.records) {
+    std::fprintf(stderr, "%s: %llu of %llu records done\n", name.c_str(),
+                 static_cast<unsigned long long>(st.completed_records),
+                 static_cast<unsigned long long>(ds.records));
+    res.records = 0; // lost or stuck: the run does not count
+  }
   auto insp = transport::offset_inspector::connect(ds.bootstrap, group);
   if (insp) {
     auto offs = insp->query(ds.topic);

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "codecs/base64.hpp"
@@ -284,10 +286,12 @@ size_t event_writer::event_size(const partition_slice* slices,
 }
 
 void event_writer::write(std::string& out, const partition_slice* slices,
-                         size_t n) const {
-  // One exact-size allocation, then plain stores: no per-append checks.
+                         size_t n, size_t size_bound) const {
+  // One allocation of the exact size (or the caller's bound), then plain
+  // stores: no per-append checks.
   auto old = out.size();
-  out.resize(old + event_size(slices, n));
+  auto size = size_bound > 0 ? size_bound : event_size(slices, n);
+  out.resize(old + size);
   char* p = put(out.data() + old, prefix_);
   std::string scratch;
   for (size_t i = 0; i < n; ++i) {
@@ -308,7 +312,14 @@ void event_writer::write(std::string& out, const partition_slice* slices,
     *p++ = ']';
   }
   p = put(p, "}}");
-  out.resize(static_cast<size_t>(p - out.data()));
+  auto used = static_cast<size_t>(p - out.data());
+  if (used > old + size) {
+    // A bound below the event: memory after the buffer was overwritten.
+    std::fprintf(stderr, "kesm: event of %zu bytes over its bound of %zu\n",
+                 used - old, size);
+    std::abort();
+  }
+  out.resize(used);
 }
 
 } // namespace kesm::codecs

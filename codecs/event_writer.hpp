@@ -23,7 +23,11 @@ public:
                std::string_view bootstrap_servers);
 
   /// Appends one whole event holding `n` partition slices to `out`.
-  void write(std::string& out, const partition_slice* slices, size_t n) const;
+  /// `size_bound`, when not 0, is at least what the event takes, summed by
+  /// the caller from this class's size functions (the batcher does, for
+  /// its payload cap); `write` then does not size the event again.
+  void write(std::string& out, const partition_slice* slices, size_t n,
+             size_t size_bound = 0) const;
 
   /// Exact length of what `write` produces for these slices.
   size_t event_size(const partition_slice* slices, size_t n) const;

@@ -31,6 +31,10 @@ std::string write(const event_writer& w, std::vector<partition_slice> s) {
   std::string out;
   w.write(out, s.data(), s.size());
   EXPECT_EQ(out.size(), w.event_size(s.data(), s.size()));
+  // With a caller's bound above the size (the batcher's), the same bytes.
+  std::string bounded = "x";
+  w.write(bounded, s.data(), s.size(), out.size() + 40);
+  EXPECT_EQ(bounded, "x" + out);
   return out;
 }
 
