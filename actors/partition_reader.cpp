@@ -131,13 +131,17 @@ void kick(self_ptr self, uint64_t seq) {
   if (!st.queue || st.parked || rd_kafka_queue_length(st.queue->get()) > 0)
     return; // draining goes on (or waits for credit) and arms again
   if (seq != st.data_seq) {
-    st.kick_delay = st.limits.kick_after; // records came: start over
-    arm_kick(self);
+    arm_kick(self); // records came meanwhile (the delay started over)
     return;
   }
   if (st.next_offset >= 0)
     self->send(st.supervisor, kick_atom_v, st.partition, st.generation,
                st.next_offset);
+  // Up to a 1 s wait, then stop: librdkafka looks again by itself within a
+  // second, and a partition with nothing new needs no timer. Records
+  // arriving start it over.
+  if (st.kick_delay >= std::chrono::milliseconds{1000})
+    return;
   st.kick_delay = std::min(st.kick_delay * 2,
                            std::chrono::milliseconds{1000});
   arm_kick(self);
@@ -162,6 +166,7 @@ void drain(self_ptr self) {
   if (n <= 0)
     return;
   ++st.data_seq;
+  st.kick_delay = std::chrono::milliseconds{0}; // the next wait starts short
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
   if (kept == 0) {
     self->send(self, wake_atom_v);

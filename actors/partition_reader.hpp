@@ -33,7 +33,8 @@ struct reader_limits {
   /// thresholds and looks again only when its broker thread wakes for
   /// something else, up to a second later; with every partition full
   /// nothing wakes it, and kesm idles (docs/benchmarks.md). Doubles while
-  /// no record arrives, up to 1 s.
+  /// no record arrives; after the 1 s wait the reader stops asking until
+  /// records arrive again.
   std::chrono::milliseconds kick_after{20};
 };
 
