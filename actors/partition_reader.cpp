@@ -161,12 +161,14 @@ void drain(self_ptr self) {
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
+  if (n > 0) {
+    ++st.data_seq;
+    st.kick_delay = std::chrono::milliseconds{0}; // the next wait starts short
+  }
   if (static_cast<size_t>(std::max<ssize_t>(n, 0)) < want)
     arm_kick(self); // the queue is empty now
   if (n <= 0)
     return;
-  ++st.data_seq;
-  st.kick_delay = std::chrono::milliseconds{0}; // the next wait starts short
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
   if (kept == 0) {
     self->send(self, wake_atom_v);
