@@ -171,7 +171,8 @@ void drain(self_ptr self) {
     return;
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
   if (kept == 0) {
-    self->send(self, wake_atom_v);
+    if (static_cast<size_t>(n) == want)
+      self->send(self, wake_atom_v); // more may be queued
     return;
   }
   std::vector<std::string> errors;

@@ -172,23 +172,14 @@ int main(int argc, char** argv) {
     cfg.set("scheduler.max-throughput", static_cast<size_t>(std::atoi(n)));
   // Experiments: any CAF setting, "name=value;name=value" (for example
   // work-stealing.moderate-poll-attempts=0).
-  if (const char* v = std::getenv("KESM_CAF")) {
-    std::string all = v;
-    for (size_t at = 0; at < all.size();) {
-      auto end = all.find(';', at);
-      auto item = all.substr(at, end == std::string::npos ? std::string::npos
-                                                          : end - at);
-      auto eq = item.find('=');
-      if (eq != std::string::npos) {
-        auto val = caf::config_value::parse(item.substr(eq + 1));
-        if (val)
-          cfg.set(item.substr(0, eq), std::move(*val));
-        else
-          std::fprintf(stderr, "KESM_CAF: cannot parse %s\n", item.c_str());
-      }
-      at = end == std::string::npos ? all.size() : end + 1;
+  if (const char* v = std::getenv("KESM_CAF"))
+    for (auto& [name, text] : name_values(v, ';')) {
+      if (auto val = caf::config_value::parse(text))
+        cfg.set(name, std::move(*val));
+      else
+        std::fprintf(stderr, "KESM_CAF: cannot parse %s=%s\n", name.c_str(),
+                     text.c_str());
     }
-  }
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;

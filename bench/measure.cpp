@@ -21,13 +21,19 @@ process_usage usage_now() {
   return u;
 }
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
+std::vector<std::pair<std::string, std::string>>
+name_values(const std::string& text, char sep) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t at = 0; at < text.size();) {
+    auto end = text.find(sep, at);
+    auto item = text.substr(at, end == std::string::npos ? std::string::npos
+                                                         : end - at);
+    auto eq = item.find('=');
+    if (eq != std::string::npos)
+      out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    at = end == std::string::npos ? text.size() : end + 1;
+  }
+  return out;
 }
 
 bool reset_peak_rss() {

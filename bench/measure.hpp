@@ -2,11 +2,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace kesm::bench {
-
-/// Process CPU time (user + system) in seconds, from getrusage.
-double cpu_seconds();
 
 /// What the process has used so far (getrusage): CPU, context switches
 /// (voluntary + involuntary: each is a thread going to sleep or being
@@ -17,6 +16,11 @@ struct process_usage {
   uint64_t faults = 0;
 };
 process_usage usage_now();
+
+/// "name=value<sep>name=value" (experiment settings from the environment)
+/// as pairs; items without `=` are left out.
+std::vector<std::pair<std::string, std::string>>
+name_values(const std::string& text, char sep);
 
 /// Resets the process's peak RSS (Linux `clear_refs` 5); false if refused.
 bool reset_peak_rss();
@@ -50,6 +54,13 @@ struct run_result {
   /// Loaded copies of the data consumed back to back to reach the minimum
   /// steady-state time (`--min-seconds`); `seconds` sums their windows.
   int cycles = 1;
+
+  /// CPU, context switches and page faults between two `usage_now()`.
+  void set_usage(const process_usage& from, const process_usage& to) {
+    cpu = to.cpu - from.cpu;
+    switches = to.switches - from.switches;
+    faults = to.faults - from.faults;
+  }
 
   /// Adds one more cycle's figures.
   void add(const run_result& r) {

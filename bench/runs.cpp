@@ -147,10 +147,7 @@ run_result run_raw(const dataset& ds) {
   q.reset();
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
-  auto use1 = usage_now();
-  res.cpu = use1.cpu - use0.cpu;
-  res.switches = use1.switches - use0.switches;
-  res.faults = use1.faults - use0.faults;
+  res.set_usage(use0, usage_now());
   res.rss_mb = peak_rss_mb();
   rd_kafka_consumer_close(rk->get());
   if (sum == 42) // keep the payload touch from being optimized away
@@ -180,17 +177,9 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   if (const char* v = std::getenv("KESM_KICK_MS"))
     mo.reader.kick_after = std::chrono::milliseconds{std::atoi(v)};
   // Experiments: any librdkafka consumer property, "name=value,name=value".
-  if (const char* v = std::getenv("KESM_KAFKA_PROPS")) {
-    std::string all = v;
-    for (size_t at = 0; at < all.size();) {
-      auto end = all.find(',', at);
-      auto item = all.substr(at, end == std::string::npos ? std::string::npos : end - at);
-      auto eq = item.find('=');
-      if (eq != std::string::npos)
-        mo.kafka[item.substr(0, eq)] = item.substr(eq + 1);
-      at = end == std::string::npos ? all.size() : end + 1;
-    }
-  }
+  if (const char* v = std::getenv("KESM_KAFKA_PROPS"))
+    for (auto& [name, value] : name_values(v, ','))
+      mo.kafka[name] = value;
   auto group = mo.config.consumer_group_id;
   auto m = actors::spawn_mapping(sys, std::move(mo));
   // The embedded broker delays a group's first join by 3 s: not counted.
@@ -242,10 +231,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   actors::stop_mappings(sys, {m}); // commits synchronously
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
-  auto use1 = usage_now();
-  res.cpu = use1.cpu - use0.cpu;
-  res.switches = use1.switches - use0.switches;
-  res.faults = use1.faults - use0.faults;
+  res.set_usage(use0, usage_now());
   res.rss_mb = peak_rss_mb();
   res.records = st.completed_records;
   res.bytes = ds.bytes * res.records / std::max<uint64_t>(ds.records, 1);
