@@ -1,8 +1,204 @@
 #include "transport/record_chunk.hpp"
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
 #include "codecs/event_writer.hpp"
+#include "transport/log.hpp"
 
 namespace kesm::transport {
+
+namespace {
+
+/// librdkafka 2.0.2's `rd_kafka_msg_t` (src/rdkafka_msg.h), as far as the
+/// consumer's unparsed headers (`rkm_u.consumer.binhdrs`, a pointer into
+/// the fetch response, set by the message set reader). Read only: the
+/// fields before the headers are checked against the public accessors for
+/// every message, and the first header block read is compared with
+/// `rd_kafka_message_headers`; any difference turns direct reading off.
+struct rdkafka_2_0_2_msg {
+  rd_kafka_message_t rkmessage;
+  void* link_next; // TAILQ_ENTRY(rd_kafka_msg_s) rkm_link
+  void** link_prev;
+  int flags;
+  rd_kafka_timestamp_type_t tstype;
+  int64_t timestamp;
+  rd_kafka_headers_t* headers; // parsed headers, if anyone asked
+  int status;                  // rd_kafka_msg_status_t
+  int32_t broker_id;
+  int32_t binhdrs_len; // rkm_u.consumer.binhdrs (rd_kafkap_bytes_t)
+  const void* binhdrs_data;
+};
+
+constexpr int rdkafka_msg_f_producer = 0x40000; // RD_KAFKA_MSG_F_PRODUCER
+constexpr int rdkafka_mirrored_version = 0x020002ff;
+
+enum direct_mode : int { direct_off, direct_unverified, direct_verified };
+
+int initial_direct_mode() {
+  if (rd_kafka_version() != rdkafka_mirrored_version)
+    return direct_off;
+  const char* env = std::getenv("KESM_DIRECT_HEADERS");
+  if (env != nullptr && std::strcmp(env, "0") == 0)
+    return direct_off;
+  return direct_unverified;
+}
+
+std::atomic<int>& direct_state() {
+  static std::atomic<int> state{initial_direct_mode()};
+  return state;
+}
+
+void turn_direct_off(const char* why) {
+  if (direct_state().exchange(direct_off) != direct_off)
+    log(log_level::warning, "kafka",
+        std::string("reading record headers through librdkafka's parser "
+                    "from now on: ")
+          + why);
+}
+
+/// Reads one zigzag varint (Kafka's record format) from [p, end).
+bool read_varint(const uint8_t*& p, const uint8_t* end, int64_t& out) {
+  uint64_t u = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    uint8_t b = *p++;
+    u |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      out = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Parses a record's header block (count, then name and value per
+/// header) into `out`; false if it is malformed (nothing appended then).
+bool parse_header_block(const uint8_t* p, size_t len,
+                        std::vector<codecs::header_view>& out,
+                        size_t& bytes) {
+  const uint8_t* end = p + len;
+  int64_t count = 0;
+  if (!read_varint(p, end, count) || count > 100000)
+    return false;
+  size_t first = out.size();
+  size_t sum = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t name_len = 0, value_len = 0;
+    if (!read_varint(p, end, name_len) || name_len < 0
+        || name_len > end - p) {
+      out.resize(first);
+      return false;
+    }
+    auto name = reinterpret_cast<const char*>(p);
+    p += name_len;
+    if (!read_varint(p, end, value_len) || value_len < -1
+        || value_len > end - p) {
+      out.resize(first);
+      return false;
+    }
+    const void* value = nullptr;
+    if (value_len >= 0) {
+      value = p;
+      p += value_len;
+      sum += static_cast<size_t>(value_len);
+    }
+    out.push_back(codecs::header_view{
+      std::string_view{name, static_cast<size_t>(name_len)}, value,
+      value_len >= 0 ? static_cast<size_t>(value_len) : 0});
+  }
+  bytes = sum;
+  return true;
+}
+
+/// Through librdkafka's parser (which keeps the parsed list with the
+/// message until it is destroyed).
+size_t append_parsed_headers(const rd_kafka_message_t* msg,
+                             std::vector<codecs::header_view>& out) {
+  size_t bytes = 0;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return 0;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t idx = 0; rd_kafka_header_get_all(hdrs, idx, &name, &value,
+                                               &size)
+                       == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++idx) {
+    out.push_back(codecs::header_view{name, value, size});
+    bytes += size;
+  }
+  return bytes;
+}
+
+bool same_headers(const codecs::header_view* a, const codecs::header_view* b,
+                  size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i].name != b[i].name || (a[i].value == nullptr) != (b[i].value == nullptr)
+        || a[i].value_len != b[i].value_len
+        || (a[i].value_len > 0
+            && std::memcmp(a[i].value, b[i].value, a[i].value_len) != 0))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool direct_headers() {
+  return direct_state().load(std::memory_order_relaxed) != direct_off;
+}
+
+bool set_direct_headers(bool on) {
+  bool was = direct_headers();
+  int mode = on && rd_kafka_version() == rdkafka_mirrored_version
+               ? direct_unverified
+               : direct_off;
+  direct_state().store(mode);
+  return was;
+}
+
+size_t append_headers(const rd_kafka_message_t* msg,
+                      std::vector<codecs::header_view>& out) {
+  int mode = direct_state().load(std::memory_order_relaxed);
+  if (mode == direct_off)
+    return append_parsed_headers(msg, out);
+  auto* m = reinterpret_cast<const rdkafka_2_0_2_msg*>(msg);
+  if (m->headers != nullptr) // parsed already (an interceptor, a test)
+    return append_parsed_headers(msg, out);
+  rd_kafka_timestamp_type_t tstype;
+  int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
+  if (m->tstype != tstype || m->timestamp != ts
+      || (m->flags & rdkafka_msg_f_producer) != 0 || m->binhdrs_len < 0
+      || (m->binhdrs_len > 0 && m->binhdrs_data == nullptr)) {
+    turn_direct_off("a consumed message does not have librdkafka 2.0.2's "
+                    "layout");
+    return append_parsed_headers(msg, out);
+  }
+  if (m->binhdrs_len == 0)
+    return 0;
+  size_t first = out.size();
+  size_t bytes = 0;
+  if (!parse_header_block(static_cast<const uint8_t*>(m->binhdrs_data),
+                          static_cast<size_t>(m->binhdrs_len), out, bytes))
+    return append_parsed_headers(msg, out); // librdkafka's verdict on it
+  if (mode == direct_unverified) {
+    // The first block: librdkafka's parser must read the same headers.
+    std::vector<codecs::header_view> parsed;
+    append_parsed_headers(msg, parsed);
+    if (parsed.size() != out.size() - first
+        || !same_headers(parsed.data(), out.data() + first, parsed.size())) {
+      out.resize(first);
+      turn_direct_off("its header bytes did not read as librdkafka reads "
+                      "them");
+      return append_parsed_headers(msg, out);
+    }
+    int expected = direct_unverified;
+    direct_state().compare_exchange_strong(expected, direct_verified);
+  }
+  return bytes;
+}
 
 std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t partition,
                      rd_kafka_message_t** msgs, size_t n,
@@ -33,19 +229,7 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     r.value = msg->payload;
     r.value_len = msg->len;
     size_t first = chunk->headers.size();
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(msg.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* value;
-      size_t size;
-      for (size_t idx = 0;
-           rd_kafka_header_get_all(hdrs, idx, &name, &value, &size)
-           == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++idx) {
-        chunk->headers.push_back(codecs::header_view{name, value, size});
-        chunk->bytes += size;
-      }
-    }
+    chunk->bytes += append_headers(msg.get(), chunk->headers);
     header_ranges.emplace_back(first, chunk->headers.size() - first);
     chunk->bytes += r.key_len + r.value_len + record_overhead;
     chunk->records.push_back(r);

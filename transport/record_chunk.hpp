@@ -82,6 +82,25 @@ size_t retain_records(record_chunk& c, Pred&& keep) {
 
 using chunk_ptr = std::shared_ptr<const record_chunk>;
 
+/// Appends the headers of the consumed message `msg` to `out`, as views
+/// into the message's own buffers (valid while it lives); returns their
+/// value bytes. With librdkafka 2.0.2 it reads the header bytes of the
+/// fetch response directly (no parse into librdkafka's header list: no
+/// allocation per header, nothing to free with the message); otherwise,
+/// or if a check of librdkafka's layout ever fails, through
+/// `rd_kafka_message_headers`. docs/architecture.md, "Reading headers".
+size_t append_headers(const rd_kafka_message_t* msg,
+                      std::vector<codecs::header_view>& out);
+
+/// Whether `append_headers` reads header bytes directly. Off when the
+/// librdkafka version is not the one whose layout kesm mirrors, when
+/// KESM_DIRECT_HEADERS=0, or after a failed layout check.
+bool direct_headers();
+
+/// Tests: turns direct reading on or off (on only where supported);
+/// returns the previous setting.
+bool set_direct_headers(bool on);
+
 /// Builds a chunk from messages of one partition; takes ownership of
 /// `msgs[0..n)`. Messages with an error are not records: they are
 /// destroyed and their text is appended to `errors`.

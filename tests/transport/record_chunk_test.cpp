@@ -1,0 +1,181 @@
+// Record headers read straight from librdkafka's fetched bytes against
+// librdkafka's own parser, on records of every header shape, consumed
+// from the embedded broker.
+#include "transport/record_chunk.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "transport/embedded_broker.hpp"
+#include "transport/producer.hpp"
+
+using namespace kesm;
+using namespace kesm::transport;
+
+namespace {
+
+/// One header as plain data; `null` for a header without a value.
+struct header_copy {
+  std::string name;
+  std::string value;
+  bool null = false;
+  bool operator==(const header_copy& o) const {
+    return name == o.name && value == o.value && null == o.null;
+  }
+};
+
+[[maybe_unused]] std::ostream& operator<<(std::ostream& os,
+                                          const header_copy& h) {
+  return os << h.name << "=" << (h.null ? "null" : h.value.substr(0, 16));
+}
+
+std::vector<header_copy> copy(const std::vector<codecs::header_view>& hs) {
+  std::vector<header_copy> out;
+  for (auto& h : hs)
+    out.push_back({std::string(h.name),
+                   h.value != nullptr
+                     ? std::string(static_cast<const char*>(h.value),
+                                   h.value_len)
+                     : std::string(),
+                   h.value == nullptr});
+  return out;
+}
+
+/// The header sets the records carry, one record each.
+std::vector<std::vector<header_copy>> header_sets() {
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b)
+    all_bytes.push_back(static_cast<char>(b));
+  std::vector<header_copy> many;
+  for (int i = 0; i < 200; ++i)
+    many.push_back({"h" + std::to_string(i), std::string(static_cast<size_t>(i), 'x'), false});
+  return {
+    {},
+    {{"source", "kesm-bench", false}, {"trace", "0123456789abcdef", false}},
+    {{"gone", "", true}},
+    {{"", "", false}, {"empty", "", false}},
+    {{"binary", all_bytes, false}},
+    {{"dup", "1", false}, {"dup", "2", false}},
+    {{"caf\xc3\xa9", std::string(20000, 'v'), false}},
+    many,
+  };
+}
+
+void produce_all(producer& p, const std::string& topic) {
+  for (auto& set : header_sets()) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(set.size());
+    for (auto& h : set)
+      rd_kafka_header_add(hdrs, h.name.data(),
+                          static_cast<ssize_t>(h.name.size()),
+                          h.null ? nullptr : h.value.data(),
+                          static_cast<ssize_t>(h.value.size()));
+    std::string value = "v";
+    auto err = rd_kafka_producev(
+      p.handle(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+      RD_KAFKA_V_VALUE(value.data(), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+      RD_KAFKA_V_END);
+    ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_TRUE(p.flush(10000));
+}
+
+/// A consumer and the records it read. The messages go first: librdkafka
+/// waits in `rd_kafka_destroy` for every message still held.
+struct consumed {
+  kafka_ptr rk;
+  std::vector<message_ptr> msgs;
+};
+
+/// Every record of partition 0 of `topic`, in order.
+consumed consume_all(const std::string& bootstrap, const std::string& topic,
+                     size_t n) {
+  consumed out;
+  auto rk = make_client(RD_KAFKA_CONSUMER,
+                        {{"bootstrap.servers", bootstrap},
+                         {"group.id", "record-chunk-test"},
+                         {"enable.auto.commit", "false"}});
+  EXPECT_TRUE(rk);
+  if (!rk)
+    return out;
+  out.rk = std::move(*rk);
+  tpl_ptr parts{rd_kafka_topic_partition_list_new(1)};
+  rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), 0)->offset
+    = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(out.rk.get(), parts.get());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (out.msgs.size() < n && std::chrono::steady_clock::now() < deadline) {
+    message_ptr m{rd_kafka_consumer_poll(out.rk.get(), 100)};
+    if (m && m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      out.msgs.push_back(std::move(m));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST(record_headers, read_directly_as_librdkafka_parses_them) {
+  auto broker = embedded_broker::start(1);
+  ASSERT_TRUE(broker);
+  ASSERT_TRUE(broker->create_topic("h", 1));
+  auto p = producer::connect(broker->bootstrap());
+  ASSERT_TRUE(p);
+  produce_all(*p, "h");
+  auto sets = header_sets();
+  auto c = consume_all(broker->bootstrap(), "h", sets.size());
+  auto& msgs = c.msgs;
+  ASSERT_EQ(msgs.size(), sets.size());
+
+  bool supported = rd_kafka_version() == 0x020002ff;
+  bool was = set_direct_headers(true);
+  EXPECT_EQ(direct_headers(), supported);
+  // Directly first: a message whose headers librdkafka parsed is read
+  // through its parsed list from then on.
+  std::vector<size_t> direct_bytes;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    std::vector<codecs::header_view> direct;
+    direct_bytes.push_back(append_headers(msgs[i].get(), direct));
+    EXPECT_EQ(copy(direct), sets[i]) << "record " << i;
+  }
+  // No layout check failed: direct reading is still on.
+  EXPECT_EQ(direct_headers(), supported);
+  set_direct_headers(false);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    std::vector<codecs::header_view> parsed;
+    EXPECT_EQ(append_headers(msgs[i].get(), parsed), direct_bytes[i]);
+    EXPECT_EQ(copy(parsed), sets[i]) << "record " << i;
+  }
+  set_direct_headers(was);
+}
+
+TEST(record_headers, a_chunk_views_the_headers_of_each_record) {
+  auto broker = embedded_broker::start(1);
+  ASSERT_TRUE(broker);
+  ASSERT_TRUE(broker->create_topic("h", 1));
+  auto p = producer::connect(broker->bootstrap());
+  ASSERT_TRUE(p);
+  produce_all(*p, "h");
+  auto sets = header_sets();
+  auto c = consume_all(broker->bootstrap(), "h", sets.size());
+  ASSERT_EQ(c.msgs.size(), sets.size());
+  std::vector<rd_kafka_message_t*> raw;
+  for (auto& m : c.msgs)
+    raw.push_back(m.release());
+  auto chunk = make_chunk("h", 0, raw.data(), raw.size(), nullptr);
+  ASSERT_EQ(chunk->records.size(), sets.size());
+  size_t value_bytes = 0;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    auto& r = chunk->records[i];
+    std::vector<codecs::header_view> hs(r.headers, r.headers + r.header_count);
+    EXPECT_EQ(copy(hs), sets[i]) << "record " << i;
+    EXPECT_EQ(r.offset, static_cast<int64_t>(i));
+    for (auto& h : sets[i])
+      value_bytes += h.value.size();
+  }
+  EXPECT_EQ(chunk->bytes,
+            value_bytes + sets.size() * (1 + record_overhead));
+}
