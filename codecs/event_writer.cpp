@@ -110,6 +110,48 @@ char* put_int(char* p, int64_t v) noexcept {
   return std::to_chars(p, p + 24, v).ptr;
 }
 
+/// Writes `s` as a JSON string at `p` (room for `json_string_size(s)`);
+/// returns the end.
+char* put_json_string(char* p, std::string_view s) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *p++ = ch;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        *p++ = ch;
+        break;
+      case '\b':
+        *p++ = 'b';
+        break;
+      case '\f':
+        *p++ = 'f';
+        break;
+      case '\n':
+        *p++ = 'n';
+        break;
+      case '\r':
+        *p++ = 'r';
+        break;
+      case '\t':
+        *p++ = 't';
+        break;
+      default:
+        p = put(p, "u00");
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+  }
+  *p++ = '"';
+  return p;
+}
+
 char* put_signed_bytes(char* p, const void* data, size_t n) noexcept {
   *p++ = '[';
   auto b = static_cast<const uint8_t*>(data);
@@ -125,9 +167,7 @@ char* put_signed_bytes(char* p, const void* data, size_t n) noexcept {
 
 /// Writes one record at `p` (which has room for exactly
 /// `prefix.size() + record_variable_size(r)` bytes); returns the end.
-/// Header names go through `scratch` for escaping.
-char* put_record(char* p, std::string_view prefix, const record_view& r,
-                 std::string& scratch) {
+char* put_record(char* p, std::string_view prefix, const record_view& r) {
   p = put(p, prefix);
   p = put_int(p, r.offset);
   p = put(p, k_timestamp);
@@ -151,9 +191,7 @@ char* put_record(char* p, std::string_view prefix, const record_view& r,
     if (i > 0)
       *p++ = ',';
     *p++ = '{';
-    scratch.clear();
-    event_writer::append_json_string(scratch, h.name);
-    p = put(p, scratch);
+    p = put_json_string(p, h.name);
     *p++ = ':';
     p = h.value != nullptr ? put_signed_bytes(p, h.value, h.value_len)
                            : put(p, "null");
@@ -165,13 +203,9 @@ char* put_record(char* p, std::string_view prefix, const record_view& r,
     if (meta == nullptr)
       continue;
     p = put(p, i == 0 ? k_key_schema : k_value_schema);
-    scratch.clear();
-    event_writer::append_json_string(scratch, meta->data_format);
-    p = put(p, scratch);
+    p = put_json_string(p, meta->data_format);
     p = put(p, k_schema_id);
-    scratch.clear();
-    event_writer::append_json_string(scratch, meta->schema_id);
-    p = put(p, scratch);
+    p = put_json_string(p, meta->schema_id);
     *p++ = '}';
   }
   *p++ = '}';
@@ -293,7 +327,6 @@ void event_writer::write(std::string& out, const partition_slice* slices,
   auto size = size_bound > 0 ? size_bound : event_size(slices, n);
   out.resize(old + size);
   char* p = put(out.data() + old, prefix_);
-  std::string scratch;
   for (size_t i = 0; i < n; ++i) {
     const auto& s = slices[i];
     if (i > 0)
@@ -307,7 +340,7 @@ void event_writer::write(std::string& out, const partition_slice* slices,
     for (size_t j = 0; j < s.count; ++j) {
       if (j > 0)
         *p++ = ',';
-      p = put_record(p, prefix, s.records[j], scratch);
+      p = put_record(p, prefix, s.records[j]);
     }
     *p++ = ']';
   }

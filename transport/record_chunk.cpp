@@ -208,8 +208,7 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
   chunk->partition = partition;
   chunk->messages.reserve(n);
   chunk->records.reserve(n);
-  std::vector<std::pair<size_t, size_t>> header_ranges;
-  header_ranges.reserve(n);
+  chunk->headers.reserve(n); // one a record without growing; more grow
   for (size_t i = 0; i < n; ++i) {
     message_ptr msg{msgs[i]};
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -230,19 +229,20 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     r.value_len = msg->len;
     size_t first = chunk->headers.size();
     chunk->bytes += append_headers(msg.get(), chunk->headers);
-    header_ranges.emplace_back(first, chunk->headers.size() - first);
+    r.header_count = chunk->headers.size() - first;
     chunk->bytes += r.key_len + r.value_len + record_overhead;
     chunk->records.push_back(r);
     chunk->next_offset = msg->offset + 1;
     chunk->messages.push_back(std::move(msg));
   }
-  // Header views are stable only now that the vector stopped growing.
+  // Header views are stable only now that the vector stopped growing:
+  // each record's are the next `header_count` of them.
   chunk->costs.reserve(chunk->records.size());
-  for (size_t i = 0; i < chunk->records.size(); ++i) {
-    auto& r = chunk->records[i];
-    r.header_count = header_ranges[i].second;
-    r.headers = r.header_count > 0 ? &chunk->headers[header_ranges[i].first]
+  size_t first_header = 0;
+  for (auto& r : chunk->records) {
+    r.headers = r.header_count > 0 ? chunk->headers.data() + first_header
                                    : nullptr;
+    first_header += r.header_count;
     chunk->costs.push_back(static_cast<uint32_t>(
       codecs::event_writer::record_variable_size(r) + 1));
   }
