@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -116,17 +118,34 @@ consumed consume_all(const std::string& bootstrap, const std::string& topic,
   return out;
 }
 
+/// A broker holding one record per header set, and those records as a
+/// consumer read them (destroyed before the broker).
+struct header_records {
+  std::optional<embedded_broker> broker;
+  consumed c;
+
+  static std::unique_ptr<header_records> make() {
+    auto r = std::make_unique<header_records>();
+    auto b = embedded_broker::start(1);
+    if (!b || !b->create_topic("h", 1))
+      return nullptr;
+    r->broker.emplace(std::move(*b));
+    auto p = producer::connect(r->broker->bootstrap());
+    if (!p)
+      return nullptr;
+    produce_all(*p, "h");
+    r->c = consume_all(r->broker->bootstrap(), "h", header_sets().size());
+    return r;
+  }
+};
+
 } // namespace
 
 TEST(record_headers, read_directly_as_librdkafka_parses_them) {
-  auto broker = embedded_broker::start(1);
-  ASSERT_TRUE(broker);
-  ASSERT_TRUE(broker->create_topic("h", 1));
-  auto p = producer::connect(broker->bootstrap());
-  ASSERT_TRUE(p);
-  produce_all(*p, "h");
   auto sets = header_sets();
-  auto c = consume_all(broker->bootstrap(), "h", sets.size());
+  auto recs = header_records::make();
+  ASSERT_TRUE(recs);
+  auto& c = recs->c;
   auto& msgs = c.msgs;
   ASSERT_EQ(msgs.size(), sets.size());
 
@@ -153,14 +172,10 @@ TEST(record_headers, read_directly_as_librdkafka_parses_them) {
 }
 
 TEST(record_headers, a_chunk_views_the_headers_of_each_record) {
-  auto broker = embedded_broker::start(1);
-  ASSERT_TRUE(broker);
-  ASSERT_TRUE(broker->create_topic("h", 1));
-  auto p = producer::connect(broker->bootstrap());
-  ASSERT_TRUE(p);
-  produce_all(*p, "h");
   auto sets = header_sets();
-  auto c = consume_all(broker->bootstrap(), "h", sets.size());
+  auto recs = header_records::make();
+  ASSERT_TRUE(recs);
+  auto& c = recs->c;
   ASSERT_EQ(c.msgs.size(), sets.size());
   std::vector<rd_kafka_message_t*> raw;
   for (auto& m : c.msgs)
