@@ -299,14 +299,19 @@ int main(int argc, char** argv) {
       };
       for (int round = 1; round <= rounds; ++round) {
         auto note = [&](const run_result& r) {
+          char function_cpu[48] = "";
+          if (r.function_cpu > 0)
+            std::snprintf(function_cpu, sizeof(function_cpu),
+                          "  function %.2f CPU s/M",
+                          r.function_cpu_per_million());
           std::fprintf(stderr,
                        "round %d/%d %5zu B %-16s %9.0f records/s  %6.2f CPU s/M"
-                       "  %5.0f MB RSS  %5.1f sw/k  %6.1f flt/k  %5llu kicks  %.2f s over %d cop%s\n",
+                       "  %5.0f MB RSS  %5.1f sw/k  %6.1f flt/k  %5llu kicks  %.2f s over %d cop%s%s\n",
                        round, rounds, v, r.name.c_str(), r.records_per_s(),
                        r.cpu_per_million(), r.rss_mb, r.switches_per_k(),
                        r.faults_per_k(), static_cast<unsigned long long>(r.kicks),
                        r.seconds, r.cycles,
-                       r.cycles == 1 ? "y" : "ies");
+                       r.cycles == 1 ? "y" : "ies", function_cpu);
           runs.push_back(r);
           runs.back().round = round;
         };
@@ -318,7 +323,7 @@ int main(int argc, char** argv) {
           }));
         if (only.find("http") != std::string::npos && fn.ok())
           note(measured([&](const dataset& d) {
-            return run_kesm(sys, d, "kesm/http", http_fn, pollers);
+            return run_kesm(sys, d, "kesm/http", http_fn, pollers, fn.pid());
           }));
       }
     }

@@ -32,6 +32,9 @@ public:
   const std::string& first_line() const noexcept {
     return first_line_;
   }
+  pid_t pid() const noexcept {
+    return pid_;
+  }
 
 private:
   pid_t pid_ = -1;

@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <mimalloc.h>
 #include <sys/resource.h>
@@ -19,6 +22,30 @@ process_usage usage_now() {
   u.switches = static_cast<uint64_t>(ru.ru_nvcsw + ru.ru_nivcsw);
   u.faults = static_cast<uint64_t>(ru.ru_minflt);
   return u;
+}
+
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text))
+    return -1;
+  // The command name (field 2) may hold spaces: count fields after ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14)
+      utime = std::stoull(field);
+    else if (i == 15)
+      stime = std::stoull(field);
+  }
+  auto ticks = sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<double>(utime + stime)
+                       / static_cast<double>(ticks)
+                   : -1;
 }
 
 std::vector<std::pair<std::string, std::string>>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <sys/types.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,11 @@ struct process_usage {
   uint64_t faults = 0;
 };
 process_usage usage_now();
+
+/// CPU seconds (user + system, every thread) another process has used so
+/// far, from /proc/<pid>/stat; -1 if it cannot be read. For the bench's
+/// function server, whose CPU shares the machine with kesm's.
+double process_cpu_seconds(pid_t pid);
 
 /// "name=value<sep>name=value" (experiment settings from the environment)
 /// as pairs; items without `=` are left out.
@@ -44,6 +50,9 @@ struct run_result {
   /// From the start (assign, or the group's assignment) to the first record.
   double startup = 0;
   double cpu = 0;
+  /// CPU of the HTTP function's process over the same window (http runs;
+  /// 0 otherwise).
+  double function_cpu = 0;
   /// Context switches and minor page faults of the process over the run.
   uint64_t switches = 0;
   uint64_t faults = 0;
@@ -68,6 +77,7 @@ struct run_result {
     bytes += r.bytes;
     seconds += r.seconds;
     cpu += r.cpu;
+    function_cpu += r.function_cpu;
     switches += r.switches;
     faults += r.faults;
     rss_mb = rss_mb > r.rss_mb ? rss_mb : r.rss_mb;
@@ -95,6 +105,10 @@ struct run_result {
   }
   double cpu_per_million() const {
     return records > 0 ? cpu * 1e6 / static_cast<double>(records) : 0;
+  }
+  double function_cpu_per_million() const {
+    return records > 0 ? function_cpu * 1e6 / static_cast<double>(records)
+                       : 0;
   }
 };
 

@@ -40,7 +40,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
-    std::vector<double> a, b, c, d, e, f, g;
+    std::vector<double> a, b, c, d, e, f, g, h;
     for (auto* r : rs) {
       e.push_back(r->seconds);
       a.push_back(r->records_per_s());
@@ -49,6 +49,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
       d.push_back(r->rss_mb);
       f.push_back(r->switches_per_k());
       g.push_back(r->faults_per_k());
+      h.push_back(r->function_cpu_per_million());
     }
     s.records_per_s = median(a);
     s.records_per_s_min = *std::min_element(a.begin(), a.end());
@@ -59,6 +60,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.rss_mb = median(d);
     s.switches_per_k = median(f);
     s.faults_per_k = median(g);
+    s.function_cpu_per_million = median(h);
     out.push_back(s);
   }
   return out;
@@ -67,8 +69,9 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
 std::string table(const std::vector<summary>& sums) {
   std::string t = "| value B | run | records/s | spread | s measured | MB/s "
                   "| CPU s / M records | peak RSS MB | records/s vs raw | "
-                  "CPU vs raw | switches / k records | faults / k records |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                  "CPU vs raw | switches / k records | faults / k records | "
+                  "function CPU s / M records |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (auto& s : sums) {
     const summary* raw = nullptr;
     for (auto& r : sums)
@@ -92,7 +95,11 @@ std::string table(const std::vector<summary>& sums) {
          + " | " + fmt("%.2f", s.cpu_per_million) + " | "
          + fmt("%.0f", s.rss_mb) + " | " + ratio + " | " + cpu + " | "
          + fmt("%.1f", s.switches_per_k) + " | "
-         + fmt("%.1f", s.faults_per_k) + " |\n";
+         + fmt("%.1f", s.faults_per_k) + " | "
+         + (s.function_cpu_per_million > 0
+              ? fmt("%.2f", s.function_cpu_per_million)
+              : std::string())
+         + " |\n";
   }
   return t;
 }
@@ -119,7 +126,9 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"context_switches\":" + std::to_string(r.switches)
          + ",\"minor_faults\":" + std::to_string(r.faults)
          + ",\"invocations\":" + std::to_string(r.invocations)
-         + ",\"fetch_kicks\":" + std::to_string(r.kicks) + "}";
+         + ",\"fetch_kicks\":" + std::to_string(r.kicks)
+         + ",\"function_cpu_s_per_million\":"
+         + fmt("%.3f", r.function_cpu_per_million()) + "}";
   }
   j += "],\"medians\":[";
   for (size_t i = 0; i < sums.size(); ++i) {
@@ -134,7 +143,9 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"cpu_s_per_million\":" + fmt("%.3f", s.cpu_per_million)
          + ",\"peak_rss_mb\":" + fmt("%.1f", s.rss_mb)
          + ",\"switches_per_k_records\":" + fmt("%.2f", s.switches_per_k)
-         + ",\"faults_per_k_records\":" + fmt("%.2f", s.faults_per_k) + "}";
+         + ",\"faults_per_k_records\":" + fmt("%.2f", s.faults_per_k)
+         + ",\"function_cpu_s_per_million\":"
+         + fmt("%.3f", s.function_cpu_per_million) + "}";
   }
   j += "],\"latency\":[";
   for (size_t i = 0; i < latencies.size(); ++i) {

@@ -23,6 +23,8 @@ struct summary {
   double cpu_per_million = 0;
   double switches_per_k = 0;
   double faults_per_k = 0;
+  /// The HTTP function process's CPU per million records (http runs).
+  double function_cpu_per_million = 0;
   double rss_mb = 0;
 };
 

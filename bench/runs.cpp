@@ -157,7 +157,8 @@ run_result run_raw(const dataset& ds) {
 
 run_result run_kesm(caf::actor_system& sys, const dataset& ds,
                     const std::string& name,
-                    transport::function_target_ptr target, size_t pollers) {
+                    transport::function_target_ptr target, size_t pollers,
+                    pid_t function_pid) {
   run_result res;
   res.name = name;
   res.value_bytes = ds.value_bytes;
@@ -186,6 +187,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   wait_assigned(sys, m, ds.partitions);
   reset_peak_rss();
   auto use0 = usage_now();
+  double fn0 = function_pid > 0 ? process_cpu_seconds(function_pid) : -1;
   auto t0 = now_seconds();
   actors::mapping_status st;
   double first = 0;
@@ -232,6 +234,10 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
   res.set_usage(use0, usage_now());
+  if (fn0 >= 0) {
+    double fn1 = process_cpu_seconds(function_pid);
+    res.function_cpu = fn1 >= fn0 ? fn1 - fn0 : 0;
+  }
   res.rss_mb = peak_rss_mb();
   res.records = st.completed_records;
   res.bytes = ds.bytes * res.records / std::max<uint64_t>(ds.records, 1);

@@ -35,10 +35,12 @@ run_result run_raw(const dataset& ds);
 
 /// One kesm mapping (BatchSize 1000, window 0, TRIM_HORIZON, fresh group)
 /// to `target`, timed from the assignment until every record is committed
-/// and the mapping has stopped.
+/// and the mapping has stopped. `function_pid`: the HTTP function's
+/// process, whose CPU over the same window is reported beside kesm's.
 run_result run_kesm(caf::actor_system& sys, const dataset& ds,
                     const std::string& name,
-                    transport::function_target_ptr target, size_t pollers);
+                    transport::function_target_ptr target, size_t pollers,
+                    pid_t function_pid = -1);
 
 /// One scaling run (`kesm-bench --scaling`).
 struct scaling_result {
