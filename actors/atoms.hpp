@@ -45,9 +45,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kesm, caf::first_custom_type_id)
   /// A schema a parked chunk waits for was fetched, or the registry may be
   /// back (schema registry client / timer -> reader).
   CAF_ADD_ATOM(kesm, kesm::actors, schema_atom, "k_schema")
-  /// A reader's queue stayed empty while the log has more (reader timer:
-  /// `(kick_atom, uint64_t seq)`; reader -> supervisor:
-  /// `(kick_atom, partition, generation, next_offset)`).
+  /// Fetch restarts: the supervisor's fetch-stall check (its own timer,
+  /// `kick_atom`), or a restart of one partition's fetch at an offset
+  /// (`(kick_atom, partition, generation, next_offset)`, tests).
   CAF_ADD_ATOM(kesm, kesm::actors, kick_atom, "k_kick")
 CAF_END_TYPE_ID_BLOCK(kesm)
 

@@ -81,20 +81,9 @@ void decode_parked(self_ptr self) {
   auto chunk = std::move(st.parked);
   st.parked.reset();
   st.parked_next = 0;
+  st.probe->parked.store(false, std::memory_order_relaxed);
   deliver(self, std::move(chunk));
   self->send(self, wake_atom_v); // drain on
-}
-
-/// Arms the empty-queue timer unless armed: `kick` fires after the
-/// current delay and sees whether records arrived meanwhile.
-void arm_kick(self_ptr self) {
-  auto& st = self->state;
-  if (st.kick_armed || st.limits.kick_after.count() == 0)
-    return;
-  st.kick_armed = true;
-  if (st.kick_delay.count() == 0)
-    st.kick_delay = st.limits.kick_after;
-  self->delayed_send(self, st.kick_delay, kick_atom_v, st.data_seq);
 }
 
 /// Drops the records before `next_offset` (delivered already: the fetch
@@ -125,28 +114,6 @@ size_t drop_repeats(reader_state& st, rd_kafka_message_t** msgs, size_t n) {
   return kept;
 }
 
-void kick(self_ptr self, uint64_t seq) {
-  auto& st = self->state;
-  st.kick_armed = false;
-  if (!st.queue || st.parked || rd_kafka_queue_length(st.queue->get()) > 0)
-    return; // draining goes on (or waits for credit) and arms again
-  if (seq != st.data_seq) {
-    arm_kick(self); // records came meanwhile (the delay started over)
-    return;
-  }
-  if (st.next_offset >= 0)
-    self->send(st.supervisor, kick_atom_v, st.partition, st.generation,
-               st.next_offset);
-  // Up to a 1 s wait, then stop: librdkafka looks again by itself within a
-  // second, and a partition with nothing new needs no timer. Records
-  // arriving start it over.
-  if (st.kick_delay >= std::chrono::milliseconds{1000})
-    return;
-  st.kick_delay = std::min(st.kick_delay * 2,
-                           std::chrono::milliseconds{1000});
-  arm_kick(self);
-}
-
 void drain(self_ptr self) {
   auto& st = self->state;
   if (!st.queue || st.parked)
@@ -161,15 +128,13 @@ void drain(self_ptr self) {
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
-  if (n > 0) {
-    ++st.data_seq;
-    st.kick_delay = std::chrono::milliseconds{0}; // the next wait starts short
-  }
-  if (static_cast<size_t>(std::max<ssize_t>(n, 0)) < want)
-    arm_kick(self); // the queue is empty now
   if (n <= 0)
     return;
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
+  // Relaxed: the supervisor only needs to see them change eventually, and
+  // a stale offset restarts the fetch behind us (repeats are dropped).
+  st.probe->next_offset.store(st.next_offset, std::memory_order_relaxed);
+  st.probe->data_seq.fetch_add(1, std::memory_order_relaxed);
   if (kept == 0) {
     if (static_cast<size_t>(n) == want)
       self->send(self, wake_atom_v); // more may be queued
@@ -192,6 +157,7 @@ void drain(self_ptr self) {
   if (st.schemas && !chunk->records.empty()) {
     st.parked = std::move(chunk);
     st.parked_next = 0;
+    st.probe->parked.store(true, std::memory_order_relaxed);
     decode_parked(self); // delivers and drains on when all is cached
     return;
   }
@@ -208,6 +174,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::shared_ptr<watched_queue> queue,
                                wake_signal* signal, caf::actor batcher,
                                caf::actor supervisor, reader_limits limits,
+                               std::shared_ptr<reader_probe> probe,
                                transport::mapping_counters counters,
                                filter_ptr filter,
                                transport::schema_decoding_ptr schemas) {
@@ -221,6 +188,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.batcher = std::move(batcher);
   st.supervisor = std::move(supervisor);
   st.limits = limits;
+  st.probe = std::move(probe);
   st.polled = counters.polled;
   st.throughput = counters.throughput_bytes;
   st.filtered_out = counters.filtered_out;
@@ -234,7 +202,6 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   });
   return {
     [=](wake_atom) { drain(self); },
-    [=](kick_atom, uint64_t seq) { kick(self, seq); },
     [=](schema_atom) {
       self->state.retry_armed = false;
       decode_parked(self);

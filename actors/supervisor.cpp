@@ -195,6 +195,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     [=](tick_atom) {
       self->state.poll_consumer();
       self->state.maybe_scale();
+      self->state.watch_fetches();
       if (!self->state.closed)
         self->delayed_send(self, std::chrono::milliseconds(250), tick_atom_v);
     },
@@ -215,6 +216,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       transport::tpl_ptr list;
       st.stage_commit(list, partition, next, 0);
       st.store_offsets(list);
+    },
+    [=](kick_atom) {
+      self->state.watch_armed = false;
+      self->state.watch_fetches();
     },
     [=](kick_atom, int32_t partition, uint64_t generation, int64_t next) {
       auto& st = self->state;

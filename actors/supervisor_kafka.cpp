@@ -197,17 +197,25 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
       skip_ts = s->second;
       skip_before.erase(s);
     }
+    auto probe = std::make_shared<reader_probe>();
     auto reader = self->spawn<caf::monitored>(
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
-      sig,
-      batchers[poller], caf::actor_cast<caf::actor>(self), limits, counters,
-      filter, opts.schemas);
+      sig, batchers[poller], caf::actor_cast<caf::actor>(self), limits, probe,
+      counters, filter, opts.schemas);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;
     wq->watch(sig);
     self->send(reader, wake_atom_v);
-    partitions[e.partition] = assigned{reader, gen, poller};
+    auto& a = partitions[e.partition];
+    a = assigned{};
+    a.reader = reader;
+    a.generation = gen;
+    a.poller = poller;
+    a.queue = wq;
+    a.probe = std::move(probe);
+    a.since = std::chrono::steady_clock::now();
+    a.wait = opts.reader.kick_after;
     positions[e.partition] = e.offset >= 0 ? e.offset : -1;
     list += (list.empty() ? "" : ",") + std::to_string(e.partition) + "@"
             + (e.offset >= 0 ? std::to_string(e.offset)
@@ -218,6 +226,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
   status.assigned.clear();
   for (auto& [p, a] : partitions)
     status.assigned.push_back(p);
+  arm_watch(); // not the check itself: this runs in the rebalance callback
   // New partitions may come with a backlog: look again in a second rather
   // than a whole period.
   auto now = std::chrono::steady_clock::now();
@@ -331,6 +340,54 @@ void supervisor_state::kick_fetch(int32_t partition, int64_t next) {
   if (auto* err = rd_kafka_seek_partitions(rk.get(), list.get(), 0))
     rd_kafka_error_destroy(err);
   ++status.fetch_kicks;
+}
+
+void supervisor_state::watch_fetches() {
+  auto kick_after = opts.reader.kick_after;
+  if (kick_after.count() == 0 || stopping || closed)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  bool active = false;
+  for (auto& [p, a] : partitions) {
+    auto seq = a.probe->data_seq.load(std::memory_order_relaxed);
+    if (seq != a.seen_seq) { // records arrived: the wait starts over, short
+      a.seen_seq = seq;
+      a.since = now;
+      a.wait = kick_after;
+      a.idle = false;
+    }
+    if (a.idle)
+      continue;
+    active = true;
+    if (now - a.since < a.wait)
+      continue;
+    a.since = now;
+    // Records queued (the reader drains them, or waits for credit) or a
+    // chunk waiting for its schema: not a stalled fetch.
+    if (a.probe->parked.load(std::memory_order_relaxed)
+        || rd_kafka_queue_length(a.queue->get()) > 0)
+      continue;
+    auto next = a.probe->next_offset.load(std::memory_order_relaxed);
+    if (next >= 0)
+      kick_fetch(p, next);
+    // Up to a 1 s wait, then stop: librdkafka looks again by itself within
+    // a second, and a partition with nothing new needs no check.
+    if (a.wait >= std::chrono::milliseconds{1000})
+      a.idle = true;
+    else
+      a.wait = std::min(a.wait * 2, std::chrono::milliseconds{1000});
+  }
+  if (active)
+    arm_watch();
+}
+
+void supervisor_state::arm_watch() {
+  auto kick_after = opts.reader.kick_after;
+  if (watch_armed || kick_after.count() == 0)
+    return;
+  watch_armed = true;
+  auto step = std::max(kick_after / 2, std::chrono::milliseconds{1});
+  self->delayed_send(self, step, kick_atom_v);
 }
 
 void supervisor_state::store_offsets(const transport::tpl_ptr& list) {

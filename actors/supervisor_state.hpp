@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/invoker.hpp"
+#include "actors/partition_reader.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/wake_signal.hpp"
 #include "codecs/dead_letter.hpp"
@@ -33,6 +34,16 @@ struct supervisor_state {
     caf::actor reader;
     uint64_t generation = 0;
     size_t poller = 0;
+    /// The reader's queue and what it publishes, for `watch_fetches`.
+    std::shared_ptr<watched_queue> queue;
+    std::shared_ptr<reader_probe> probe;
+    /// The probe's `data_seq` when last seen, and when it last changed (or
+    /// the last restart); the wait before the next restart, doubling up to
+    /// 1 s; `idle`: that wait passed, no restarts until records arrive.
+    uint64_t seen_seq = 0;
+    std::chrono::steady_clock::time_point since;
+    std::chrono::milliseconds wait{0};
+    bool idle = false;
   };
   /// Some records of a failed batch, invoked together.
   struct piece {
@@ -204,6 +215,13 @@ struct supervisor_state {
   /// offset) when its log has records from there:
   /// librdkafka then fetches it at once instead of up to a second later.
   void kick_fetch(int32_t partition, int64_t next);
+  /// The fetch-stall check over all readers (`reader_limits::kick_after`):
+  /// restarts the fetch of each partition whose queue stayed empty for its
+  /// wait while the log has more. Keeps its own timer running while some
+  /// partition is not idle; the 250 ms tick starts it again.
+  void watch_fetches();
+  void arm_watch();
+  bool watch_armed = false;
 
   // Failure handling (failure_handler.cpp).
   void on_outcome(const batch_ptr& b, outcome out);
