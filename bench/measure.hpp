@@ -49,6 +49,9 @@ struct run_result {
   double seconds = 0;
   /// From the start (assign, or the group's assignment) to the first record.
   double startup = 0;
+  /// kesm: stopping the mapping after its last record (a synchronous
+  /// commit and the consumer's close); not in `seconds` or `cpu`.
+  double stop_seconds = 0;
   double cpu = 0;
   /// CPU of the HTTP function's process over the same window (http runs;
   /// 0 otherwise).
@@ -76,6 +79,7 @@ struct run_result {
     records += r.records;
     bytes += r.bytes;
     seconds += r.seconds;
+    stop_seconds += r.stop_seconds;
     cpu += r.cpu;
     function_cpu += r.function_cpu;
     switches += r.switches;

@@ -118,6 +118,7 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"seconds\":" + fmt("%.4f", r.seconds)
          + ",\"cycles\":" + std::to_string(r.cycles)
          + ",\"startup_seconds\":" + fmt("%.4f", r.startup)
+         + ",\"stop_seconds\":" + fmt("%.4f", r.stop_seconds)
          + ",\"cpu_seconds\":" + fmt("%.4f", r.cpu)
          + ",\"records_per_s\":" + fmt("%.1f", r.records_per_s())
          + ",\"mb_per_s\":" + fmt("%.2f", r.mb_per_s())
