@@ -28,14 +28,15 @@ struct reader_limits {
   size_t max_bytes = 8 * 1024 * 1024;
   /// Records taken from the queue per wake-up before yielding.
   size_t drain_step = 1000;
-  /// How long the queue may stay empty before the reader asks the
-  /// supervisor to restart the partition's fetch (0: never). librdkafka
+  /// How long the queue may stay empty before the supervisor restarts the
+  /// partition's fetch (0: never; `supervisor_state::watch_fetches`, from
+  /// the reader's `reader_probe`). librdkafka
   /// 2.0 stops fetching a partition whose queue is above its pre-fetch
   /// thresholds and looks again only when its broker thread wakes for
   /// something else, up to a second later; with every partition full
   /// nothing wakes it, and kesm idles (docs/benchmarks.md). Doubles while
-  /// no record arrives; after the 1 s wait the reader stops asking until
-  /// records arrive again.
+  /// no record arrives; after the 1 s wait no more restarts until records
+  /// arrive again.
   std::chrono::milliseconds kick_after{20};
 };
 

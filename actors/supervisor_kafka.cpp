@@ -343,6 +343,9 @@ void supervisor_state::kick_fetch(int32_t partition, int64_t next) {
 }
 
 void supervisor_state::watch_fetches() {
+  // Up to a 1 s wait, then stop: librdkafka looks again by itself within
+  // a second, and a partition with nothing new needs no check.
+  constexpr std::chrono::milliseconds longest_wait{1000};
   auto kick_after = opts.reader.kick_after;
   if (kick_after.count() == 0 || stopping || closed)
     return;
@@ -370,12 +373,10 @@ void supervisor_state::watch_fetches() {
     auto next = a.probe->next_offset.load(std::memory_order_relaxed);
     if (next >= 0)
       kick_fetch(p, next);
-    // Up to a 1 s wait, then stop: librdkafka looks again by itself within
-    // a second, and a partition with nothing new needs no check.
-    if (a.wait >= std::chrono::milliseconds{1000})
+    if (a.wait >= longest_wait)
       a.idle = true;
     else
-      a.wait = std::min(a.wait * 2, std::chrono::milliseconds{1000});
+      a.wait = std::min(a.wait * 2, longest_wait);
   }
   if (active)
     arm_watch();
