@@ -257,6 +257,7 @@ int main(int argc, char** argv) {
     for (auto& ds : data) {
       auto v = ds.value_bytes;
       ds.bootstrap = broker.first_line();
+      ds.broker_pid = broker.pid();
       // Copy k of this value size, loaded the first time a run needs it
       // (the first `preload` were loaded by the broker's process).
       std::vector<dataset> copies;
@@ -304,14 +305,18 @@ int main(int argc, char** argv) {
             std::snprintf(function_cpu, sizeof(function_cpu),
                           "  function %.2f CPU s/M",
                           r.function_cpu_per_million());
+          char broker_cpu[48] = "";
+          if (r.broker_cpu > 0)
+            std::snprintf(broker_cpu, sizeof(broker_cpu),
+                          "  broker %.2f CPU s/M", r.broker_cpu_per_million());
           std::fprintf(stderr,
                        "round %d/%d %5zu B %-16s %9.0f records/s  %6.2f CPU s/M"
-                       "  %5.0f MB RSS  %5.1f sw/k  %6.1f flt/k  %5llu kicks  %.2f s over %d cop%s%s\n",
+                       "  %5.0f MB RSS  %5.1f sw/k  %6.1f flt/k  %5llu kicks  %.2f s over %d cop%s%s%s\n",
                        round, rounds, v, r.name.c_str(), r.records_per_s(),
                        r.cpu_per_million(), r.rss_mb, r.switches_per_k(),
                        r.faults_per_k(), static_cast<unsigned long long>(r.kicks),
                        r.seconds, r.cycles,
-                       r.cycles == 1 ? "y" : "ies", function_cpu);
+                       r.cycles == 1 ? "y" : "ies", function_cpu, broker_cpu);
           runs.push_back(r);
           runs.back().round = round;
         };

@@ -56,6 +56,9 @@ struct run_result {
   /// CPU of the HTTP function's process over the same window (http runs;
   /// 0 otherwise).
   double function_cpu = 0;
+  /// CPU of the embedded broker's process over the same window: what the
+  /// consumer's fetching costs the broker (it shares the 2 cores).
+  double broker_cpu = 0;
   /// Context switches and minor page faults of the process over the run.
   uint64_t switches = 0;
   uint64_t faults = 0;
@@ -82,6 +85,7 @@ struct run_result {
     stop_seconds += r.stop_seconds;
     cpu += r.cpu;
     function_cpu += r.function_cpu;
+    broker_cpu += r.broker_cpu;
     switches += r.switches;
     faults += r.faults;
     rss_mb = rss_mb > r.rss_mb ? rss_mb : r.rss_mb;
@@ -113,6 +117,9 @@ struct run_result {
   double function_cpu_per_million() const {
     return records > 0 ? function_cpu * 1e6 / static_cast<double>(records)
                        : 0;
+  }
+  double broker_cpu_per_million() const {
+    return records > 0 ? broker_cpu * 1e6 / static_cast<double>(records) : 0;
   }
 };
 

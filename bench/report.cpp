@@ -40,7 +40,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
-    std::vector<double> a, b, c, d, e, f, g, h;
+    std::vector<double> a, b, c, d, e, f, g, h, k;
     for (auto* r : rs) {
       e.push_back(r->seconds);
       a.push_back(r->records_per_s());
@@ -50,6 +50,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
       f.push_back(r->switches_per_k());
       g.push_back(r->faults_per_k());
       h.push_back(r->function_cpu_per_million());
+      k.push_back(r->broker_cpu_per_million());
     }
     s.records_per_s = median(a);
     s.records_per_s_min = *std::min_element(a.begin(), a.end());
@@ -61,6 +62,7 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.switches_per_k = median(f);
     s.faults_per_k = median(g);
     s.function_cpu_per_million = median(h);
+    s.broker_cpu_per_million = median(k);
     out.push_back(s);
   }
   return out;
@@ -70,8 +72,8 @@ std::string table(const std::vector<summary>& sums) {
   std::string t = "| value B | run | records/s | spread | s measured | MB/s "
                   "| CPU s / M records | peak RSS MB | records/s vs raw | "
                   "CPU vs raw | switches / k records | faults / k records | "
-                  "function CPU s / M records |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                  "function CPU s / M records | broker CPU s / M records |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (auto& s : sums) {
     const summary* raw = nullptr;
     for (auto& r : sums)
@@ -98,6 +100,10 @@ std::string table(const std::vector<summary>& sums) {
          + fmt("%.1f", s.faults_per_k) + " | "
          + (s.function_cpu_per_million > 0
               ? fmt("%.2f", s.function_cpu_per_million)
+              : std::string())
+         + " | "
+         + (s.broker_cpu_per_million > 0
+              ? fmt("%.2f", s.broker_cpu_per_million)
               : std::string())
          + " |\n";
   }
@@ -129,7 +135,9 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"invocations\":" + std::to_string(r.invocations)
          + ",\"fetch_kicks\":" + std::to_string(r.kicks)
          + ",\"function_cpu_s_per_million\":"
-         + fmt("%.3f", r.function_cpu_per_million()) + "}";
+         + fmt("%.3f", r.function_cpu_per_million())
+         + ",\"broker_cpu_s_per_million\":"
+         + fmt("%.3f", r.broker_cpu_per_million()) + "}";
   }
   j += "],\"medians\":[";
   for (size_t i = 0; i < sums.size(); ++i) {
@@ -146,7 +154,9 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"switches_per_k_records\":" + fmt("%.2f", s.switches_per_k)
          + ",\"faults_per_k_records\":" + fmt("%.2f", s.faults_per_k)
          + ",\"function_cpu_s_per_million\":"
-         + fmt("%.3f", s.function_cpu_per_million) + "}";
+         + fmt("%.3f", s.function_cpu_per_million)
+         + ",\"broker_cpu_s_per_million\":"
+         + fmt("%.3f", s.broker_cpu_per_million) + "}";
   }
   j += "],\"latency\":[";
   for (size_t i = 0; i < latencies.size(); ++i) {

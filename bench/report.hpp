@@ -25,6 +25,8 @@ struct summary {
   double faults_per_k = 0;
   /// The HTTP function process's CPU per million records (http runs).
   double function_cpu_per_million = 0;
+  /// The embedded broker process's CPU per million records.
+  double broker_cpu_per_million = 0;
   double rss_mb = 0;
 };
 

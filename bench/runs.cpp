@@ -46,6 +46,15 @@ codecs::mapping_config bench_mapping(const std::string& bootstrap,
   return *codecs::parse_mapping(doc, {}, "", wall_ms());
 }
 
+/// CPU seconds process `pid` used since it had used `before` (0 if either
+/// reading failed).
+double cpu_since(pid_t pid, double before) {
+  if (pid <= 0 || before < 0)
+    return 0;
+  double now = process_cpu_seconds(pid);
+  return now >= before ? now - before : 0;
+}
+
 /// Waits (60 s at most) until `m` owns all `partitions`.
 void wait_assigned(caf::actor_system& sys, const caf::actor& m,
                    int partitions) {
@@ -116,6 +125,7 @@ run_result run_raw(const dataset& ds) {
     return res;
   reset_peak_rss();
   auto use0 = usage_now();
+  double br0 = process_cpu_seconds(ds.broker_pid);
   auto t0 = now_seconds();
   transport::tpl_ptr list{rd_kafka_topic_partition_list_new(ds.partitions)};
   for (int p = 0; p < ds.partitions; ++p)
@@ -148,6 +158,7 @@ run_result run_raw(const dataset& ds) {
   res.seconds = now_seconds() - first;
   res.startup = first - t0;
   res.set_usage(use0, usage_now());
+  res.broker_cpu = cpu_since(ds.broker_pid, br0);
   res.rss_mb = peak_rss_mb();
   rd_kafka_consumer_close(rk->get());
   if (sum == 42) // keep the payload touch from being optimized away
@@ -194,6 +205,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   reset_peak_rss();
   auto use0 = usage_now();
   double fn0 = function_pid > 0 ? process_cpu_seconds(function_pid) : -1;
+  double br0 = process_cpu_seconds(ds.broker_pid);
   auto t0 = now_seconds();
   actors::mapping_status st;
   double first = 0;
@@ -241,10 +253,8 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   // (a synchronous commit, the consumer's close) is reported apart.
   auto t1 = now_seconds();
   res.set_usage(use0, usage_now());
-  if (fn0 >= 0) {
-    double fn1 = process_cpu_seconds(function_pid);
-    res.function_cpu = fn1 >= fn0 ? fn1 - fn0 : 0;
-  }
+  res.function_cpu = cpu_since(function_pid, fn0);
+  res.broker_cpu = cpu_since(ds.broker_pid, br0);
   res.rss_mb = peak_rss_mb();
   st = actors::query_status(sys, m);
   actors::stop_mappings(sys, {m}); // commits synchronously

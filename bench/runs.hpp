@@ -20,6 +20,8 @@ struct dataset {
   uint64_t records = 0;
   size_t value_bytes = 100;
   uint64_t bytes = 0; // key + value + header bytes loaded
+  /// The embedded broker's process (its CPU is reported beside each run's).
+  pid_t broker_pid = -1;
 };
 
 /// Produces `ds.records` records (keys, two headers) round-robin over the
