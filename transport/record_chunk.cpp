@@ -208,7 +208,11 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
   chunk->partition = partition;
   chunk->messages.reserve(n);
   chunk->records.reserve(n);
-  chunk->headers.reserve(n); // one a record without growing; more grow
+  // Headers are gathered in this thread's scratch vector, then copied once
+  // into an array of exactly their number: no growing (a copy of the
+  // whole array at each doubling, and fresh pages to fault in) per chunk.
+  thread_local std::vector<codecs::header_view> gathered;
+  gathered.clear();
   for (size_t i = 0; i < n; ++i) {
     message_ptr msg{msgs[i]};
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -227,16 +231,21 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     r.key_len = msg->key_len;
     r.value = msg->payload;
     r.value_len = msg->len;
-    size_t first = chunk->headers.size();
-    chunk->bytes += append_headers(msg.get(), chunk->headers);
-    r.header_count = chunk->headers.size() - first;
+    size_t first = gathered.size();
+    chunk->bytes += append_headers(msg.get(), gathered);
+    r.header_count = gathered.size() - first;
     chunk->bytes += r.key_len + r.value_len + record_overhead;
     chunk->records.push_back(r);
     chunk->next_offset = msg->offset + 1;
     chunk->messages.push_back(std::move(msg));
   }
-  // Header views are stable only now that the vector stopped growing:
-  // each record's are the next `header_count` of them.
+  chunk->headers.assign(gathered.begin(), gathered.end());
+  // A chunk of unusually many headers does not leave a large scratch
+  // array behind on this thread.
+  if (gathered.capacity() > (size_t{1} << 15))
+    std::vector<codecs::header_view>{}.swap(gathered);
+  // Header views point into the chunk's own array, now final: each
+  // record's are the next `header_count` of them.
   chunk->costs.reserve(chunk->records.size());
   size_t first_header = 0;
   for (auto& r : chunk->records) {

@@ -8,12 +8,17 @@
 
 namespace {
 std::atomic<size_t> allocations{0};
+thread_local size_t thread_allocations = 0;
 }
 
 namespace kesm::test {
 
 size_t allocation_count() {
   return allocations.load();
+}
+
+size_t thread_allocation_count() {
+  return thread_allocations;
 }
 
 } // namespace kesm::test
@@ -29,6 +34,7 @@ bool kesm::test::counting_allocations() {
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t n) {
   ++allocations;
+  ++thread_allocations;
   if (void* p = std::malloc(n ? n : 1))
     return p;
   throw std::bad_alloc();

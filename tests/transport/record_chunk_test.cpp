@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/allocations.hpp"
 #include "transport/embedded_broker.hpp"
 #include "transport/producer.hpp"
 
@@ -193,4 +194,53 @@ TEST(record_headers, a_chunk_views_the_headers_of_each_record) {
   }
   EXPECT_EQ(chunk->bytes,
             value_bytes + sets.size() * (1 + record_overhead));
+}
+
+// The hot path's reader builds a chunk per drain: its allocations are per
+// chunk (the chunk, its arrays), never per record or per header.
+TEST(record_chunk, building_a_chunk_allocates_nothing_per_record) {
+  if (!kesm::test::counting_allocations())
+    GTEST_SKIP() << "allocation counting is off under ThreadSanitizer";
+  auto b = embedded_broker::start(1);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->create_topic("n", 1));
+  auto p = producer::connect(b->bootstrap());
+  ASSERT_TRUE(p);
+  const size_t warm = 1000, few = 10, many = 1000;
+  // The bench's shape: a key, a 100-byte value, two headers.
+  for (size_t i = 0; i < warm + few + many; ++i) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(2);
+    rd_kafka_header_add(hdrs, "source", -1, "kesm-bench", -1);
+    rd_kafka_header_add(hdrs, "trace", -1, "0123456789abcdef", -1);
+    std::string key = "k" + std::to_string(i), value(100, 'v');
+    ASSERT_EQ(rd_kafka_producev(
+                p->handle(), RD_KAFKA_V_TOPIC("n"), RD_KAFKA_V_PARTITION(0),
+                RD_KAFKA_V_KEY(key.data(), key.size()),
+                RD_KAFKA_V_VALUE(value.data(), value.size()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_TRUE(p->flush(10000));
+  auto c = consume_all(b->bootstrap(), "n", warm + few + many);
+  ASSERT_EQ(c.msgs.size(), warm + few + many);
+  std::vector<rd_kafka_message_t*> raw;
+  for (auto& m : c.msgs)
+    raw.push_back(m.release());
+  // Counted on this thread only: the broker's threads allocate meanwhile.
+  auto allocations_for = [&](size_t first, size_t n) {
+    auto before = kesm::test::thread_allocation_count();
+    auto chunk = make_chunk("n", 0, raw.data() + first, n, nullptr);
+    auto after = kesm::test::thread_allocation_count();
+    EXPECT_EQ(chunk->records.size(), n);
+    EXPECT_EQ(chunk->headers.size(), 2 * n);
+    EXPECT_EQ(chunk->records.back().header_count, 2u);
+    return after - before;
+  };
+  allocations_for(0, warm); // this thread's scratch array grows once
+  auto for_few = allocations_for(warm, few);
+  auto for_many = allocations_for(warm + few, many);
+  EXPECT_EQ(for_many, for_few)
+    << "a chunk of 1,000 records allocates more often than one of 10";
+  EXPECT_LE(for_many, 8u);
 }
