@@ -1,3 +1,6 @@
+#include <sys/resource.h>
+#include <pthread.h>
+#include <unistd.h>
 #include "bench/bench_main.hpp"
 
 #include <cstdio>
@@ -18,6 +21,24 @@
 #include "transport/log.hpp"
 
 namespace kesm::bench {
+
+/// Experiment: CAF's workers at a lower priority (nice), so librdkafka's
+/// broker thread wins the cores when all three want them.
+struct worker_nice_hook : caf::thread_hook {
+  explicit worker_nice_hook(int n) : nice(n) {
+  }
+  int nice;
+  void init(caf::actor_system&) override {
+  }
+  void thread_started() override {
+    char name[32] = "";
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    if (std::string_view{name} == "caf.multiplexer")
+      setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+  }
+  void thread_terminates() override {
+  }
+};
 
 namespace {
 
@@ -180,6 +201,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "KESM_CAF: cannot parse %s=%s\n", name.c_str(),
                      text.c_str());
     }
+  if (const char* n = std::getenv("KESM_WORKER_NICE"))
+    cfg.add_thread_hook<worker_nice_hook>(std::atoi(n));
   caf::actor_system sys{cfg};
   std::vector<run_result> runs;
   std::vector<latency_result> lats;
