@@ -121,13 +121,36 @@ void drain(self_ptr self) {
   if (st.outstanding_records >= st.limits.max_records
       || st.outstanding_bytes >= st.limits.max_bytes)
     return; // credit will call us again
-  // Re-arm before draining: an enqueue from now on wakes us again.
-  st.signal->rearm();
+  // Re-armed after the last take and nothing enqueued since (that would
+  // have set the signal and sent a wake-up): the queue is empty. Credit
+  // from each finished batch lands here; no take to find nothing.
+  if (st.signal->armed_and_quiet())
+    return;
   size_t want = std::min(st.limits.drain_step,
                          st.limits.max_records - st.outstanding_records);
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
+  // Re-arm only now: records enqueued while we took these came with them,
+  // and re-arming before the take made the broker thread send a wake-up
+  // for them that found the queue empty (about half of all drains at 16
+  // and 64 partitions). An enqueue from now on wakes us; one between the
+  // take and here sent nothing, so look: more queued (a full take, or an
+  // enqueue meanwhile) means wake ourselves, unless a wake-up is on its
+  // way already. A second take in a row of nothing from a queue that says
+  // it is not empty wakes us 10 ms later instead: whatever librdkafka left
+  // there that is not a record must not make the reader spin.
+  st.signal->rearm();
+  bool nothing = n <= 0;
+  if (rd_kafka_queue_length(st.queue->get()) > 0 && st.signal->claim()) {
+    if (nothing && st.woke_on_nothing)
+      self->delayed_send(self, std::chrono::milliseconds(10), wake_atom_v);
+    else
+      self->send(self, wake_atom_v);
+    st.woke_on_nothing = nothing;
+  } else {
+    st.woke_on_nothing = false;
+  }
   if (n <= 0)
     return;
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
@@ -135,11 +158,8 @@ void drain(self_ptr self) {
   // a stale offset restarts the fetch behind us (repeats are dropped).
   st.probe->next_offset.store(st.next_offset, std::memory_order_relaxed);
   st.probe->data_seq.fetch_add(1, std::memory_order_relaxed);
-  if (kept == 0) {
-    if (static_cast<size_t>(n) == want)
-      self->send(self, wake_atom_v); // more may be queued
+  if (kept == 0)
     return;
-  }
   std::vector<std::string> errors;
   auto chunk = transport::make_chunk(st.topic, st.partition,
                                      st.scratch.data(), kept, &errors);
@@ -162,8 +182,6 @@ void drain(self_ptr self) {
     return;
   }
   deliver(self, std::move(chunk));
-  if (static_cast<size_t>(n) == want)
-    self->send(self, wake_atom_v); // more may be queued: yield, then go on
 }
 
 } // namespace

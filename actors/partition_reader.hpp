@@ -70,6 +70,9 @@ struct reader_state {
   size_t outstanding_records = 0;
   size_t outstanding_bytes = 0;
   std::vector<rd_kafka_message_t*> scratch;
+  /// The last drain took nothing yet found the queue not empty and woke
+  /// the reader again; a second such drain wakes it 10 ms later (`drain`).
+  bool woke_on_nothing = false;
   prometheus::Counter* polled = nullptr;
   prometheus::Counter* throughput = nullptr;
   /// FilterCriteria, this reader's own copy (scratch buffer); empty: all

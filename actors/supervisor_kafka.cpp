@@ -181,7 +181,9 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
       rd_kafka_queue_get_partition(rk.get(), e.topic, e.partition)};
     rd_kafka_queue_forward(q.get(), nullptr); // this partition's own queue
     auto wq = std::make_shared<watched_queue>(std::move(q));
-    signals.push_back(std::make_unique<wake_signal>(caf::actor{}));
+    // Pending from the start: the reader's first drain (the wake sent
+    // below) looks at the queue whatever was enqueued before `watch`.
+    signals.push_back(std::make_unique<wake_signal>(caf::actor{}, true));
     auto* sig = signals.back().get();
     auto limits = opts.reader;
     if (opts.reader_budget > 0) {
