@@ -1,7 +1,8 @@
-#include <sys/resource.h>
-#include <pthread.h>
-#include <unistd.h>
 #include "bench/bench_main.hpp"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
