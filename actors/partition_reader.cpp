@@ -131,18 +131,15 @@ void drain(self_ptr self) {
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
-  // Re-arm only now: records enqueued while we took these came with them,
-  // and re-arming before the take made the broker thread send a wake-up
-  // for them that found the queue empty (about half of all drains at 16
-  // and 64 partitions). An enqueue from now on wakes us; one between the
-  // take and here sent nothing, so look: more queued (a full take, or an
-  // enqueue meanwhile) means wake ourselves, unless a wake-up is on its
-  // way already. A second take in a row of nothing from a queue that says
-  // it is not empty wakes us 10 ms later instead: whatever librdkafka left
+  // Re-arm only now (records enqueued during the take came with it), so
+  // a clear signal means an empty queue (the check above). More queued
+  // (a full take, or an enqueue between the take and the re-arm, which
+  // sent nothing) means wake ourselves, unless a wake-up is on its way
+  // already. A second take in a row of nothing from a queue that says it
+  // is not empty wakes us 10 ms later instead: whatever librdkafka left
   // there that is not a record must not make the reader spin.
-  st.signal->rearm();
   bool nothing = n <= 0;
-  if (rd_kafka_queue_length(st.queue->get()) > 0 && st.signal->claim()) {
+  if (st.signal->rearm_after_take(st.queue->get())) {
     if (nothing && st.woke_on_nothing)
       self->delayed_send(self, std::chrono::milliseconds(10), wake_atom_v);
     else
@@ -151,7 +148,7 @@ void drain(self_ptr self) {
   } else {
     st.woke_on_nothing = false;
   }
-  if (n <= 0)
+  if (nothing)
     return;
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
   // Relaxed: the supervisor only needs to see them change eventually, and

@@ -11,12 +11,12 @@
 namespace kesm::actors {
 
 /// Turns "a librdkafka queue became non-empty" into one `wake_atom` message
-/// for an actor, with at most one wake-up outstanding: the actor calls
-/// `rearm()` once it has drained, so an enqueue after that wakes it again,
-/// and a burst of enqueues costs one message. What was enqueued between
-/// the drain and `rearm()` sent nothing (the signal was still pending):
-/// the actor looks at the queue after re-arming and, if it is not empty,
-/// wakes itself unless `claim()` says a wake-up is on its way already.
+/// for an actor, with at most one wake-up outstanding, so a burst of
+/// enqueues costs one message. The actor re-arms it either before it
+/// drains (`rearm()`: an enqueue during the drain may send a wake-up that
+/// finds nothing) or after (`rearm_after_take()`, the partition readers:
+/// it also looks at the queue, since what was enqueued between the take
+/// and the re-arm sent nothing).
 ///
 /// librdkafka calls `on_event` from its own threads. The owner must keep
 /// the signal alive until the queue's callback is disabled (see
@@ -49,9 +49,17 @@ struct wake_signal {
     return !pending.exchange(true, std::memory_order_acq_rel);
   }
 
+  /// Re-arms after a take from `q`; true if `q` is not empty and no
+  /// wake-up is on its way: the caller must wake itself (the signal is
+  /// pending again then). An enqueue after the re-arm wakes the actor.
+  bool rearm_after_take(rd_kafka_queue_t* q) noexcept {
+    rearm();
+    return rd_kafka_queue_length(q) > 0 && claim();
+  }
+
   static void on_event(rd_kafka_t*, void* opaque) {
     auto* sig = static_cast<wake_signal*>(opaque);
-    if (!sig->pending.exchange(true, std::memory_order_acq_rel))
+    if (sig->claim())
       caf::anon_send(sig->target, wake_atom_v);
   }
 };

@@ -25,6 +25,8 @@ process_usage usage_now() {
 }
 
 double process_cpu_seconds(pid_t pid) {
+  if (pid <= 0)
+    return -1; // none (no function server, no broker process)
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text;
   if (!std::getline(in, text))

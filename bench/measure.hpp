@@ -19,7 +19,7 @@ struct process_usage {
 process_usage usage_now();
 
 /// CPU seconds (user + system, every thread) another process has used so
-/// far, from /proc/<pid>/stat; -1 if it cannot be read. For the bench's
+/// far, from /proc/<pid>/stat; -1 if it cannot be read or `pid` <= 0. For the bench's
 /// function server, whose CPU shares the machine with kesm's.
 double process_cpu_seconds(pid_t pid);
 

@@ -49,7 +49,7 @@ codecs::mapping_config bench_mapping(const std::string& bootstrap,
 /// CPU seconds process `pid` used since it had used `before` (0 if either
 /// reading failed).
 double cpu_since(pid_t pid, double before) {
-  if (pid <= 0 || before < 0)
+  if (before < 0)
     return 0;
   double now = process_cpu_seconds(pid);
   return now >= before ? now - before : 0;
@@ -204,7 +204,7 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
   wait_assigned(sys, m, ds.partitions);
   reset_peak_rss();
   auto use0 = usage_now();
-  double fn0 = function_pid > 0 ? process_cpu_seconds(function_pid) : -1;
+  double fn0 = process_cpu_seconds(function_pid);
   double br0 = process_cpu_seconds(ds.broker_pid);
   auto t0 = now_seconds();
   actors::mapping_status st;
