@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   double min_seconds = 2;
   constexpr int max_copies = 24;
   std::vector<size_t> value_sizes{100, 1000};
-  int partitions = 16, rounds = 3, rate = 5000, seconds = 20;
+  int partitions = 16, rounds = 3, rate = 5000, seconds = 20, busy = 0;
   std::string json_path, only = "raw,in-process,http";
   bool latency = false;
   size_t pollers = 1;
@@ -96,6 +96,10 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--value-bytes", value_sizes, "Value sizes to measure")
     ->capture_default_str();
+  app.add_option("--busy-partitions", busy,
+                 "Records go to the first N partitions only; the others stay"
+                 " empty, as with skewed keys (0, the default: all)")
+    ->check(CLI::NonNegativeNumber);
   app.add_option("--partitions", partitions, "Partitions of the topics")
     ->check(CLI::Range(1, 256))
     ->capture_default_str();
@@ -156,9 +160,11 @@ int main(int argc, char** argv) {
       dataset ds;
       ds.topic = "bench-" + std::to_string(v) + "-c0";
       ds.partitions = partitions;
+      ds.busy_partitions = std::min(busy, partitions);
       ds.value_bytes = v;
-      ds.records = records == 0 ? capacity(v, partitions)
-                                : std::min(records, capacity(v, partitions));
+      auto room = capacity(v, busy > 0 ? std::min(busy, partitions)
+                                       : partitions);
+      ds.records = records == 0 ? room : std::min(records, room);
       if (records != 0 && ds.records < records)
         std::fprintf(stderr,
                      "%zu-byte values: %llu records (the embedded broker keeps"

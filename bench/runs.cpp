@@ -80,11 +80,14 @@ bool load(dataset& ds) {
   if (!prod)
     return false;
   std::string value(ds.value_bytes, 'v');
+  auto busy = ds.busy_partitions > 0
+                ? std::min(ds.busy_partitions, ds.partitions)
+                : ds.partitions;
   transport::outgoing_record r;
   r.topic = ds.topic;
   r.headers = {{"source", "kesm-bench"}, {"trace", "0123456789abcdef"}};
   for (uint64_t i = 0; i < ds.records; ++i) {
-    r.partition = static_cast<int32_t>(i % static_cast<uint64_t>(ds.partitions));
+    r.partition = static_cast<int32_t>(i % static_cast<uint64_t>(busy));
     r.key = "key-" + std::to_string(i);
     char seq[24];
     auto len = std::snprintf(seq, sizeof(seq), "%011llu",
@@ -111,16 +114,19 @@ run_result run_raw(const dataset& ds) {
   run_result res;
   res.name = "raw";
   res.value_bytes = ds.value_bytes;
-  auto rk = transport::make_client(
-    RD_KAFKA_CONSUMER,
-    transport::kafka_props{{"bootstrap.servers", ds.bootstrap},
-                           {"group.id", "raw-" + codecs::make_uuid()},
-                           {"enable.auto.commit", "false"},
-                           {"enable.partition.eof", "false"},
-                           // as kesm's consumer: the embedded broker holds
-                           // an empty fetch for the full wait
-                           {"fetch.wait.max.ms", "100"},
-                           {"log_level", "3"}});
+  transport::kafka_props props{{"bootstrap.servers", ds.bootstrap},
+                               {"group.id", "raw-" + codecs::make_uuid()},
+                               {"enable.auto.commit", "false"},
+                               {"enable.partition.eof", "false"},
+                               // as kesm's consumer (actors/supervisor.cpp)
+                               {"fetch.wait.max.ms", "10"},
+                               {"log_level", "3"}};
+  // Experiments: any librdkafka property of the raw consumer,
+  // "name=value,name=value" (KESM_KAFKA_PROPS is kesm's).
+  if (const char* v = std::getenv("KESM_RAW_KAFKA_PROPS"))
+    for (auto& [name, value] : name_values(v, ','))
+      props[name] = value;
+  auto rk = transport::make_client(RD_KAFKA_CONSUMER, props);
   if (!rk)
     return res;
   reset_peak_rss();
@@ -276,7 +282,8 @@ run_result run_kesm(caf::actor_system& sys, const dataset& ds,
     auto offs = insp->query(ds.topic);
     if (offs)
       for (auto& p : *offs)
-        if (p.committed != p.high) {
+        // An empty partition (--busy-partitions) has nothing to commit.
+        if (p.committed != p.high && !(p.committed < 0 && p.high == 0)) {
           std::fprintf(stderr, "%s: partition %d committed %lld of %lld\n",
                        name.c_str(), p.partition,
                        static_cast<long long>(p.committed),

@@ -17,6 +17,9 @@ struct dataset {
   std::string bootstrap;
   std::string topic;
   int partitions = 16;
+  /// Partitions that get records (the first ones; 0: all). The others
+  /// stay empty, as with skewed keys.
+  int busy_partitions = 0;
   uint64_t records = 0;
   size_t value_bytes = 100;
   uint64_t bytes = 0; // key + value + header bytes loaded
@@ -25,7 +28,7 @@ struct dataset {
 };
 
 /// Produces `ds.records` records (keys, two headers) round-robin over the
-/// partitions, with a progress line on stderr.
+/// busy partitions, with a progress line on stderr.
 bool load(dataset& ds);
 
 /// Key + value + header bytes that `load` writes for `ds`.
