@@ -53,8 +53,12 @@ fi
 [ "$BUILD_ONLY" = 1 ] && exit 0
 # The control-plane tests drive kesm with the real AWS CLI and boto3, and
 # the AWS tests check signatures with botocore; take Debian's where the
-# machine has none.
-if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import boto3, botocore" 2>/dev/null; then
+# machine has none. The Glue schema registry test runs Debian's own
+# /usr/bin/python3 (for python3-avro), so that one needs botocore too,
+# whatever the python3 first on PATH has.
+if ! command -v aws >/dev/null 2>&1 \
+   || ! python3 -c "import boto3, botocore" 2>/dev/null \
+   || ! /usr/bin/python3 -c "import botocore" 2>/dev/null; then
   echo "kesm: installing Debian's awscli, python3-boto3 and python3-botocore"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends awscli python3-boto3 \
