@@ -36,7 +36,7 @@ struct reader_limits {
   /// something else, up to a second later; with every partition full
   /// nothing wakes it, and kesm idles (docs/benchmarks.md). Doubles while
   /// no record arrives; after the 1 s wait no more restarts until records
-  /// arrive again.
+  /// arrive again. Five times longer while other partitions get records.
   std::chrono::milliseconds kick_after{20};
 };
 
