@@ -101,14 +101,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
      cfg.start == codecs::starting_position::latest ? "latest" : "earliest"},
     {"partition.assignment.strategy", "cooperative-sticky"},
     {"enable.partition.eof", "false"},
-    // How long a fetch of partitions with nothing new may wait. librdkafka
-    // leaves out of a fetch the partitions whose queue is above its
-    // pre-fetch thresholds and sends the next fetch only when this one is
-    // answered: a fetch of caught-up partitions alone holds every other
-    // partition for the whole wait (docs/architecture.md, "Fetch waits").
-    // 10 ms: 8 busy partitions of 64 went from 0.88 to 2.5 M records/s;
-    // an idle 64-partition mapping costs about 100 empty fetches a second.
-    {"fetch.wait.max.ms", "10"},
+    {"fetch.wait.max.ms", fetch_wait_ms},
     // Quicker failover than librdkafka's 45 s when a kesm node dies.
     {"session.timeout.ms", "10000"},
     {"queued.max.messages.kbytes", std::to_string(prefetch.first)},

@@ -160,10 +160,9 @@ int main(int argc, char** argv) {
       dataset ds;
       ds.topic = "bench-" + std::to_string(v) + "-c0";
       ds.partitions = partitions;
-      ds.busy_partitions = std::min(busy, partitions);
+      ds.busy_partitions = busy;
       ds.value_bytes = v;
-      auto room = capacity(v, busy > 0 ? std::min(busy, partitions)
-                                       : partitions);
+      auto room = capacity(v, ds.loaded_partitions());
       ds.records = records == 0 ? room : std::min(records, room);
       if (records != 0 && ds.records < records)
         std::fprintf(stderr,

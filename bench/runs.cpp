@@ -80,9 +80,7 @@ bool load(dataset& ds) {
   if (!prod)
     return false;
   std::string value(ds.value_bytes, 'v');
-  auto busy = ds.busy_partitions > 0
-                ? std::min(ds.busy_partitions, ds.partitions)
-                : ds.partitions;
+  auto busy = ds.loaded_partitions();
   transport::outgoing_record r;
   r.topic = ds.topic;
   r.headers = {{"source", "kesm-bench"}, {"trace", "0123456789abcdef"}};
@@ -118,8 +116,7 @@ run_result run_raw(const dataset& ds) {
                                {"group.id", "raw-" + codecs::make_uuid()},
                                {"enable.auto.commit", "false"},
                                {"enable.partition.eof", "false"},
-                               // as kesm's consumer (actors/supervisor.cpp)
-                               {"fetch.wait.max.ms", "10"},
+                               {"fetch.wait.max.ms", actors::fetch_wait_ms},
                                {"log_level", "3"}};
   // Experiments: any librdkafka property of the raw consumer,
   // "name=value,name=value" (KESM_KAFKA_PROPS is kesm's).

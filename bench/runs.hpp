@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -25,6 +26,12 @@ struct dataset {
   uint64_t bytes = 0; // key + value + header bytes loaded
   /// The embedded broker's process (its CPU is reported beside each run's).
   pid_t broker_pid = -1;
+
+  /// How many partitions get records (`busy_partitions`, else all).
+  int loaded_partitions() const {
+    return busy_partitions > 0 ? std::min(busy_partitions, partitions)
+                               : partitions;
+  }
 };
 
 /// Produces `ds.records` records (keys, two headers) round-robin over the
