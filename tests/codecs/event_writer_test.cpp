@@ -155,6 +155,38 @@ TEST(event_writer, size_functions_match_the_written_bytes) {
                           + event_writer::record_size("topic.x", 12, r));
 }
 
+TEST(event_writer, sizes_numbers_at_every_power_of_ten) {
+  // The size functions count digits without dividing: every length of an
+  // offset, a timestamp and a partition, each side of each power of ten,
+  // negative timestamps and the int64 extremes, against what is written.
+  event_writer w("", "a:1");
+  std::string v = "v";
+  std::vector<int64_t> numbers = {0, 1, -1, INT64_MAX, INT64_MIN,
+                                  INT64_MIN + 1};
+  for (int64_t p = 10; p <= INT64_MAX / 10; p *= 10)
+    for (int64_t n : {p - 1, p, p + 1})
+      numbers.insert(numbers.end(), {n, -n});
+  numbers.push_back(INT64_MAX / 10 * 10);
+  for (int64_t n : numbers) {
+    record_view r = rec(n < 0 ? 0 : n, nullptr, &v);
+    r.timestamp = n;
+    auto partition = static_cast<int32_t>(n % 2147483647);
+    if (partition < 0)
+      partition = -partition;
+    partition_slice s{"t", partition, &r, 1};
+    std::string out;
+    w.write(out, &s, 1);
+    ASSERT_EQ(out.size(), w.event_size(&s, 1)) << n;
+    ASSERT_EQ(out.size(), w.frame_size()
+                            + event_writer::partition_size("t", partition)
+                            + event_writer::record_size("t", partition, r))
+      << n;
+    ASSERT_NE(out.find("\"timestamp\":" + std::to_string(n) + ","),
+              std::string::npos)
+      << n;
+  }
+}
+
 TEST(event_writer, writes_a_batch_without_allocating_per_record) {
   if (!kesm::test::counting_allocations())
     GTEST_SKIP() << "allocation counting is off under ThreadSanitizer";
