@@ -69,7 +69,9 @@ public:
     // nop
   }
 
-  /// An empty buffer (its capacity kept from earlier use).
+  /// A buffer to write the next event over (`event_writer::overwrite`):
+  /// it keeps its last event's bytes, so those pages are neither zeroed
+  /// again nor faulted in again.
   std::shared_ptr<std::string> take() {
     std::unique_ptr<std::string> s;
     {
@@ -81,7 +83,6 @@ public:
     }
     if (!s)
       s = std::make_unique<std::string>();
-    s->clear();
     std::weak_ptr<payload_pool> home = weak_from_this();
     return std::shared_ptr<std::string>(s.release(), [home](std::string* p) {
       std::unique_ptr<std::string> owned{p};

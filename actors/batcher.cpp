@@ -109,7 +109,7 @@ void cut(self_ptr self) {
     pos += part.count;
   }
   auto payload = st.payloads->take();
-  st.writer->write(*payload, slices.data(), slices.size(), bound);
+  st.writer->overwrite(*payload, slices.data(), slices.size(), bound);
   b->payload = std::move(payload);
   ++st.in_flight;
   handoff_send(b.get());

@@ -294,11 +294,23 @@ size_t event_writer::event_size(const partition_slice* slices,
 
 void event_writer::write(std::string& out, const partition_slice* slices,
                          size_t n, size_t size_bound) const {
+  write_at(out, out.size(), slices, n, size_bound);
+}
+
+void event_writer::overwrite(std::string& out, const partition_slice* slices,
+                             size_t n, size_t size_bound) const {
+  write_at(out, 0, slices, n, size_bound);
+}
+
+void event_writer::write_at(std::string& out, size_t old,
+                            const partition_slice* slices, size_t n,
+                            size_t size_bound) const {
   // One allocation of the exact size (or the caller's bound), then plain
-  // stores: no per-append checks.
-  auto old = out.size();
+  // stores: no per-append checks. Bytes of `out` from `old` on are
+  // written over; only growth past its size is zeroed (by resize).
   auto size = size_bound > 0 ? size_bound : event_size(slices, n);
-  out.resize(old + size);
+  if (out.size() < old + size)
+    out.resize(old + size);
   char* p = put(out.data() + old, prefix_);
   for (size_t i = 0; i < n; ++i) {
     const auto& s = slices[i];

@@ -29,6 +29,13 @@ public:
   void write(std::string& out, const partition_slice* slices, size_t n,
              size_t size_bound = 0) const;
 
+  /// Like `write`, but `out` becomes the event: its old bytes are written
+  /// over, not kept, and not zeroed first (a reused buffer of a few
+  /// hundred KB is filled once, not twice). Only growth past `out`'s old
+  /// size is zeroed.
+  void overwrite(std::string& out, const partition_slice* slices, size_t n,
+                 size_t size_bound = 0) const;
+
   /// Exact length of what `write` produces for these slices.
   size_t event_size(const partition_slice* slices, size_t n) const;
 
@@ -57,6 +64,9 @@ public:
   static void append_json_string(std::string& out, std::string_view s);
 
 private:
+  void write_at(std::string& out, size_t at, const partition_slice* slices,
+                size_t n, size_t size_bound) const;
+
   std::string prefix_;
 };
 

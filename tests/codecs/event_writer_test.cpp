@@ -187,6 +187,29 @@ TEST(event_writer, sizes_numbers_at_every_power_of_ten) {
   }
 }
 
+TEST(event_writer, overwrite_replaces_a_longer_or_shorter_buffer) {
+  // The batcher writes each event over the last one's buffer: the result
+  // is the event alone, whatever the buffer held, and only growth is
+  // zeroed.
+  event_writer w("", "a:1");
+  std::string k = "key", v(300, 'v');
+  std::vector<record_view> rs;
+  for (int64_t i = 0; i < 20; ++i)
+    rs.push_back(rec(i, &k, &v));
+  partition_slice s{"t", 3, rs.data(), rs.size()};
+  std::string expected;
+  w.write(expected, &s, 1);
+  for (size_t before : {size_t{0}, size_t{10}, expected.size(),
+                        expected.size() * 3}) {
+    std::string out(before, '#');
+    w.overwrite(out, &s, 1);
+    EXPECT_EQ(out, expected) << before;
+    std::string bounded(before, '#');
+    w.overwrite(bounded, &s, 1, expected.size() + 40);
+    EXPECT_EQ(bounded, expected) << before;
+  }
+}
+
 TEST(event_writer, writes_a_batch_without_allocating_per_record) {
   if (!kesm::test::counting_allocations())
     GTEST_SKIP() << "allocation counting is off under ThreadSanitizer";
