@@ -14,6 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -509,6 +511,15 @@ void secure_front::accept_loop() {
 }
 
 void secure_front::serve(int fd, int upstream_port) {
+  // OpenSSL writes TLS records (a handshake alert to a client that has
+  // already hung up, say) with plain write(): on a closed socket that
+  // raises SIGPIPE, which ends the whole process unless it is handled.
+  // Blocked on this connection's thread, the write fails with EPIPE and
+  // the connection ends. (A test process died of it.)
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   connection c{*this, fd};
   c.run(upstream_port);
 }
