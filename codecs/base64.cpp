@@ -41,10 +41,6 @@ struct pair_table {
 
 const pair_table table;
 
-} // namespace
-
-namespace {
-
 /// The portable encoder: one table lookup per 12 bits.
 char* encode_scalar(const uint8_t* in, size_t n, char* out) noexcept {
   size_t i = 0;

@@ -302,16 +302,16 @@ void event_writer::overwrite(std::string& out, const partition_slice* slices,
   write_at(out, 0, slices, n, size_bound);
 }
 
-void event_writer::write_at(std::string& out, size_t old,
+void event_writer::write_at(std::string& out, size_t at,
                             const partition_slice* slices, size_t n,
                             size_t size_bound) const {
   // One allocation of the exact size (or the caller's bound), then plain
-  // stores: no per-append checks. Bytes of `out` from `old` on are
+  // stores: no per-append checks. Bytes of `out` from `at` on are
   // written over; only growth past its size is zeroed (by resize).
   auto size = size_bound > 0 ? size_bound : event_size(slices, n);
-  if (out.size() < old + size)
-    out.resize(old + size);
-  char* p = put(out.data() + old, prefix_);
+  if (out.size() < at + size)
+    out.resize(at + size);
+  char* p = put(out.data() + at, prefix_);
   for (size_t i = 0; i < n; ++i) {
     const auto& s = slices[i];
     if (i > 0)
@@ -331,10 +331,10 @@ void event_writer::write_at(std::string& out, size_t old,
   }
   p = put(p, "}}");
   auto used = static_cast<size_t>(p - out.data());
-  if (used > old + size) {
+  if (used > at + size) {
     // A bound below the event: memory after the buffer was overwritten.
     std::fprintf(stderr, "kesm: event of %zu bytes over its bound of %zu\n",
-                 used - old, size);
+                 used - at, size);
     std::abort();
   }
   out.resize(used);
