@@ -1,28 +1,215 @@
 #include "transport/function_server.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "transport/sockets.hpp"
 
 namespace kesm::transport {
 
+namespace {
+
+/// Seconds an idle kept-alive connection stays open, and a started
+/// request may take to arrive whole.
+constexpr int idle_seconds = 60;
+
+/// Bytes a connection reads at once.
+constexpr size_t read_ahead_bytes = 256 * 1024;
+
+/// A request body larger than this is answered 413.
+constexpr size_t max_body_bytes = 64 * 1024 * 1024;
+
+/// A body buffer this large is released after its request, not kept for
+/// the connection's thread.
+constexpr size_t keep_body_bytes = 8 * 1024 * 1024;
+
+/// A connection read in large pieces. cpp-httplib asks its stream for at
+/// most 4 KB at a time, and its own socket stream makes each ask a poll()
+/// and a recv(): about 100 of each for a 400 KB event, 35 % of the
+/// function's CPU in the benchmark (docs/benchmarks.md, "Function
+/// server"). Here one recv() fills up to 256 KB and the asks are served
+/// from it. The stream lives as long as the connection, so what a read
+/// brought of the next request is kept for it.
+class read_ahead_stream : public httplib::Stream {
+public:
+  read_ahead_stream(int sock, const std::atomic<bool>& stopping)
+      : sock_(sock), stopping_(stopping), buf_(read_ahead_bytes) {
+    // nop
+  }
+
+  /// Whether a byte is buffered or arrives within `timeout_ms`; false at
+  /// once (within 100 ms) when the server stops.
+  bool wait_readable(int timeout_ms) const {
+    if (begin_ < end_)
+      return true;
+    for (int left = timeout_ms; left > 0 && !stopping_; left -= 100)
+      if (wait_for(sock_, POLLIN, std::min(left, 100)))
+        return true;
+    return false;
+  }
+
+  bool is_readable() const override {
+    return wait_readable(idle_seconds * 1000);
+  }
+  bool is_writable() const override {
+    return wait_for(sock_, POLLOUT, idle_seconds * 1000);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (begin_ == end_) {
+      auto n = fill();
+      if (n <= 0)
+        return n;
+    }
+    auto n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buf_.data() + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    ssize_t n;
+    do {
+      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip_and_port(sock_, true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip_and_port(sock_, false, ip, port);
+  }
+  int socket() const override {
+    return sock_;
+  }
+
+private:
+  /// One recv() into the empty buffer; waits (up to the idle time) only
+  /// when nothing has arrived yet.
+  ssize_t fill() {
+    for (;;) {
+      auto n = ::recv(sock_, buf_.data(), buf_.size(), MSG_DONTWAIT);
+      if (n >= 0) {
+        begin_ = 0;
+        end_ = static_cast<size_t>(n);
+        return n;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return -1;
+      if (!is_readable())
+        return -1;
+    }
+  }
+
+  int sock_;
+  const std::atomic<bool>& stopping_;
+  std::vector<char> buf_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+/// Set by a handler that answered without reading the request's body:
+/// the connection cannot carry another request.
+thread_local bool close_after_reply = false;
+
+/// cpp-httplib's server with a connection loop over `read_ahead_stream`.
+class read_ahead_server : public httplib::Server {
+public:
+  /// Stops serving. httplib's own `stop` leaves `is_running` true until
+  /// its pool has joined every connection thread, so the connections
+  /// watch this flag instead and end within 100 ms, idle or not.
+  void halt() {
+    stopping_ = true;
+    stop();
+  }
+
+private:
+  bool process_and_close_socket(int sock) override {
+    // Without it, the answer's headers and body meet Nagle and delayed
+    // ACKs: 40 ms per call.
+    int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    timeval limit{idle_seconds, 0};
+    ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+    read_ahead_stream strm(sock, stopping_);
+    while (!stopping_ && strm.wait_readable(idle_seconds * 1000)) {
+      bool closed = false;
+      close_after_reply = false;
+      if (!process_request(strm, stopping_, closed,
+                           [](httplib::Request&) {
+                             // nop
+                           })
+          || closed || close_after_reply)
+        break;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+  }
+
+  std::atomic<bool> stopping_{false};
+};
+
+} // namespace
+
 struct function_server::impl {
-  httplib::Server server;
+  read_ahead_server server;
   handler fn;
 };
 
 function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
   impl_->fn = std::move(h);
-  impl_->server.set_keep_alive_max_count(1000000);
-  // Without it, the answer's headers and body meet Nagle and delayed ACKs:
-  // 40 ms per call.
-  impl_->server.set_tcp_nodelay(true);
   // Each kept-alive connection holds a pool thread: room for many pollers
   // (5 connections each) rather than httplib's default of 8 threads.
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
-  impl_->server.set_keep_alive_timeout(60);
-  impl_->server.set_payload_max_length(64 * 1024 * 1024);
+  // What the answers' Keep-Alive header says; the connection loop above
+  // holds to it.
+  impl_->server.set_keep_alive_max_count(1000000);
+  impl_->server.set_keep_alive_timeout(idle_seconds);
+  // Bounds a chunked body too; one with Content-Length is refused before
+  // it is read (below).
+  impl_->server.set_payload_max_length(max_body_bytes);
+  // The body is read into a buffer the pool thread keeps from call to
+  // call, sized once from Content-Length: no growing string, no fresh
+  // pages for every event.
   impl_->server.Post(".*", [this](const httplib::Request& req,
-                                  httplib::Response& res) {
-    auto reply = impl_->fn(req.body);
+                                  httplib::Response& res,
+                                  const httplib::ContentReader& read) {
+    auto length = std::strtoull(
+      req.get_header_value("Content-Length").c_str(), nullptr, 10);
+    if (length > max_body_bytes) {
+      // Answered before the body, which is then not read: the
+      // connection ends with the answer.
+      res.status = 413;
+      res.set_header("Connection", "close");
+      close_after_reply = true;
+      return;
+    }
+    thread_local std::string body;
+    body.clear();
+    body.reserve(length);
+    read([](const char* data, size_t n) {
+      body.append(data, n);
+      return true;
+    });
+    auto reply = impl_->fn(body);
+    if (body.capacity() > keep_body_bytes)
+      std::string().swap(body);
     res.status = reply.status;
     if (reply.function_error)
       res.set_header("X-Amz-Function-Error", "Unhandled");
@@ -31,7 +218,7 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
 }
 
 function_server::~function_server() {
-  impl_->server.stop();
+  impl_->server.halt();
   if (thread_.joinable())
     thread_.join();
 }
