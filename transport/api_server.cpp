@@ -17,6 +17,7 @@
 #include "codecs/mapping_config.hpp"
 #include "codecs/mapping_json.hpp"
 #include "transport/aws/sigv4.hpp"
+#include "transport/socket_stream.hpp"
 #include "transport/sockets.hpp"
 
 namespace kesm::transport {
@@ -42,10 +43,10 @@ std::string peer_ip(int sock) {
 
 /// A socket whose reads all end by one deadline: a client sending a
 /// header byte every few seconds is cut off when its request is late.
-class deadline_stream : public httplib::Stream {
+class deadline_stream : public socket_stream {
 public:
   deadline_stream(int sock, clock_type::time_point deadline)
-      : sock_(sock), deadline_(deadline) {
+      : socket_stream(sock), deadline_(deadline) {
     // nop
   }
   bool is_readable() const override {
@@ -66,22 +67,7 @@ public:
     return n;
   }
   ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable())
-      return -1;
-    ssize_t n;
-    do {
-      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip_and_port(sock_, true, ip, port);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip_and_port(sock_, false, ip, port);
-  }
-  int socket() const override {
-    return sock_;
+    return is_writable() ? socket_stream::write(ptr, size) : -1;
   }
 
   /// A read ran into the deadline: the connection is done with.
@@ -90,7 +76,6 @@ public:
   }
 
 private:
-  int sock_;
   clock_type::time_point deadline_;
   bool timed_out_ = false;
 };

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "transport/socket_stream.hpp"
 #include "transport/sockets.hpp"
 
 namespace kesm::transport {
@@ -41,10 +42,10 @@ constexpr size_t keep_body_bytes = 8 * 1024 * 1024;
 /// server"). Here one recv() fills up to 256 KB and the asks are served
 /// from it. The stream lives as long as the connection, so what a read
 /// brought of the next request is kept for it.
-class read_ahead_stream : public httplib::Stream {
+class read_ahead_stream : public socket_stream {
 public:
   read_ahead_stream(int sock, const std::atomic<bool>& stopping)
-      : sock_(sock), stopping_(stopping), buf_(read_ahead_bytes) {
+      : socket_stream(sock), stopping_(stopping), buf_(read_ahead_bytes) {
     // nop
   }
 
@@ -78,24 +79,6 @@ public:
     return static_cast<ssize_t>(n);
   }
 
-  ssize_t write(const char* ptr, size_t size) override {
-    ssize_t n;
-    do {
-      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip_and_port(sock_, true, ip, port);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip_and_port(sock_, false, ip, port);
-  }
-  int socket() const override {
-    return sock_;
-  }
-
 private:
   /// One recv() into the empty buffer; waits (up to the idle time) only
   /// when nothing has arrived yet.
@@ -116,7 +99,6 @@ private:
     }
   }
 
-  int sock_;
   const std::atomic<bool>& stopping_;
   std::vector<char> buf_;
   size_t begin_ = 0;
