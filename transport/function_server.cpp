@@ -172,8 +172,8 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
   impl_->server.Post(".*", [this](const httplib::Request& req,
                                   httplib::Response& res,
                                   const httplib::ContentReader& read) {
-    auto length = std::strtoull(
-      req.get_header_value("Content-Length").c_str(), nullptr, 10);
+    auto length = std::strtoull(req.get_header_value("Content-Length").c_str(),
+                                nullptr, 10);
     if (length > max_body_bytes) {
       // Answered before the body, which is then not read: the
       // connection ends with the answer.

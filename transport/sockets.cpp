@@ -40,5 +40,4 @@ void ip_and_port(int sock, bool peer, std::string& ip, int& port) {
   ip = buf;
 }
 
-
 } // namespace kesm::transport

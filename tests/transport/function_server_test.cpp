@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -27,9 +28,8 @@ public:
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr),
-                           sizeof(addr))
-                 == 0;
+    connected_
+        = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     timeval limit{10, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
   }
@@ -104,18 +104,31 @@ struct recorder {
   }
 };
 
+/// A started server that records what it is sent, and one connection to
+/// it.
+class function_server_fixture : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fn = std::make_unique<function_server>(seen.handler());
+    ASSERT_TRUE(fn->start());
+    client = std::make_unique<raw_client>(fn->port());
+    ASSERT_TRUE(client->connected());
+  }
+
+  recorder seen;
+  std::unique_ptr<function_server> fn;
+  std::unique_ptr<raw_client> client;
+};
+
 } // namespace
 
-TEST(function_server, reads_every_body_byte_for_byte_across_its_read_ahead) {
-  recorder seen;
-  function_server fn(seen.handler());
-  ASSERT_TRUE(fn.start());
-  raw_client c(fn.port());
-  ASSERT_TRUE(c.connected());
+TEST_F(function_server_fixture,
+       reads_every_body_byte_for_byte_across_its_read_ahead) {
+  auto& c = *client;
   // Around httplib's 4 KB asks and the server's 256 KB reads, and past
   // several of them; all on one kept-alive connection.
-  std::vector<size_t> sizes{0,      1,          4095,       4096,  4097,
-                            262143, 262144,     262145,     700001};
+  std::vector<size_t> sizes{0,      1,      4095,   4096,  4097,
+                            262143, 262144, 262145, 700001};
   std::mt19937 rng(7);
   std::vector<std::string> sent;
   for (auto size : sizes) {
@@ -134,12 +147,9 @@ TEST(function_server, reads_every_body_byte_for_byte_across_its_read_ahead) {
     EXPECT_TRUE(seen.bodies[i] == sent[i]) << "body " << i << " differs";
 }
 
-TEST(function_server, answers_requests_that_arrive_in_one_write_in_order) {
-  recorder seen;
-  function_server fn(seen.handler());
-  ASSERT_TRUE(fn.start());
-  raw_client c(fn.port());
-  ASSERT_TRUE(c.connected());
+TEST_F(function_server_fixture,
+       answers_requests_that_arrive_in_one_write_in_order) {
+  auto& c = *client;
   // Three requests in one write: what the server reads ahead of the first
   // is the start of the next two, and must not be lost.
   std::string big(100000, 'z');
@@ -154,12 +164,8 @@ TEST(function_server, answers_requests_that_arrive_in_one_write_in_order) {
   EXPECT_EQ(seen.bodies[2], "de");
 }
 
-TEST(function_server, refuses_a_body_past_64_mb) {
-  recorder seen;
-  function_server fn(seen.handler());
-  ASSERT_TRUE(fn.start());
-  raw_client c(fn.port());
-  ASSERT_TRUE(c.connected());
+TEST_F(function_server_fixture, refuses_a_body_past_64_mb) {
+  auto& c = *client;
   ASSERT_TRUE(c.send_all("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                          "Content-Length: 70000000\r\n\r\n{"));
   EXPECT_EQ(c.answer().first, "HTTP/1.1 413 Payload Too Large");
@@ -167,12 +173,9 @@ TEST(function_server, refuses_a_body_past_64_mb) {
   EXPECT_TRUE(seen.bodies.empty());
 }
 
-TEST(function_server, stops_at_once_with_a_kept_alive_connection_open) {
-  recorder seen;
-  auto fn = std::make_unique<function_server>(seen.handler());
-  ASSERT_TRUE(fn->start());
-  raw_client c(fn->port());
-  ASSERT_TRUE(c.connected());
+TEST_F(function_server_fixture,
+       stops_at_once_with_a_kept_alive_connection_open) {
+  auto& c = *client;
   ASSERT_TRUE(c.send_all(post("{}")));
   EXPECT_EQ(c.answer().second, "2");
   // The connection stays open and idle; the server must not wait out its
