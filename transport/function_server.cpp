@@ -38,8 +38,8 @@ constexpr size_t keep_body_bytes = 8 * 1024 * 1024;
 /// A connection read in large pieces. cpp-httplib asks its stream for at
 /// most 4 KB at a time, and its own socket stream makes each ask a poll()
 /// and a recv(): about 100 of each for a 400 KB event, 35 % of the
-/// function's CPU in the benchmark (docs/benchmarks.md, "Function
-/// server"). Here one recv() fills up to 256 KB and the asks are served
+/// function's CPU in the benchmark (docs/benchmarks.md, "The function
+/// server's reads"). Here one recv() fills up to 256 KB and the asks are served
 /// from it. The stream lives as long as the connection, so what a read
 /// brought of the next request is kept for it.
 class read_ahead_stream : public socket_stream {
@@ -185,10 +185,18 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
     thread_local std::string body;
     body.clear();
     body.reserve(length);
-    read([](const char* data, size_t n) {
+    bool whole = read([](const char* data, size_t n) {
       body.append(data, n);
       return true;
     });
+    if (!whole) {
+      // The client hung up mid-body, or a chunked body passed the limit
+      // (httplib set 413): the handler never sees part of an event.
+      if (res.status < 400)
+        res.status = 400;
+      close_after_reply = true;
+      return;
+    }
     auto reply = impl_->fn(body);
     if (body.capacity() > keep_body_bytes)
       std::string().swap(body);

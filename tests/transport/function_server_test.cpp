@@ -52,6 +52,11 @@ public:
     return true;
   }
 
+  /// Sends no more: the server sees the end of the stream.
+  void shutdown_write() {
+    ::shutdown(fd_, SHUT_WR);
+  }
+
   /// The next answer's status line and body ("" when the connection ended
   /// first).
   std::pair<std::string, std::string> answer() {
@@ -185,4 +190,15 @@ TEST_F(function_server_fixture,
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(took, std::chrono::seconds(2));
   EXPECT_EQ(c.answer().first, "") << "the connection should be closed";
+}
+
+TEST_F(function_server_fixture, never_hands_the_handler_a_cut_body) {
+  auto& c = *client;
+  // 10 of the 1,000 bytes announced, then the client stops sending.
+  ASSERT_TRUE(c.send_all("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Content-Length: 1000\r\n\r\n{\"records\""));
+  c.shutdown_write();
+  EXPECT_EQ(c.answer().first, "HTTP/1.1 400 Bad Request");
+  std::lock_guard<std::mutex> guard{seen.mtx};
+  EXPECT_TRUE(seen.bodies.empty()) << "the handler saw part of an event";
 }
