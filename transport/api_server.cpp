@@ -6,9 +6,7 @@
 #include <ctime>
 #include <mutex>
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>

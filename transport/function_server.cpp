@@ -39,9 +39,9 @@ constexpr size_t keep_body_bytes = 8 * 1024 * 1024;
 /// most 4 KB at a time, and its own socket stream makes each ask a poll()
 /// and a recv(): about 100 of each for a 400 KB event, 35 % of the
 /// function's CPU in the benchmark (docs/benchmarks.md, "The function
-/// server's reads"). Here one recv() fills up to 256 KB and the asks are served
-/// from it. The stream lives as long as the connection, so what a read
-/// brought of the next request is kept for it.
+/// server's reads"). Here one recv() fills up to 256 KB and the asks are
+/// served from it. The stream lives as long as the connection, so what a
+/// read brought of the next request is kept for it.
 class read_ahead_stream : public socket_stream {
 public:
   read_ahead_stream(int sock, const std::atomic<bool>& stopping)
