@@ -112,6 +112,14 @@ int main(int argc, char** argv) {
   app.add_option("--runs", only, "Which runs: raw,in-process,http")
     ->capture_default_str();
   app.add_option("--json", json_path, "Also write the results as JSON here");
+  std::string function = "parse";
+  app.add_option("--function", function,
+                 "The HTTP function: parse (each event with simdjson's DOM"
+                 " parser) or read (reads the body and answers {}, so the"
+                 " run shows kesm's HTTP delivery without the function's"
+                 " work; the run is named kesm/http-read)")
+    ->check(CLI::IsMember({"parse", "read"}))
+    ->capture_default_str();
   app.add_option("--pollers", pollers, "Pollers of the kesm mappings")
     ->check(CLI::Range(1, 64))
     ->capture_default_str();
@@ -185,7 +193,7 @@ int main(int argc, char** argv) {
   auto broker = fork_broker(topics, loads);
   for (auto& ds : data)
     ds.bytes = loaded_bytes(ds);
-  auto fn = only.find("http") != std::string::npos ? fork_function_server()
+  auto fn = only.find("http") != std::string::npos ? fork_function_server(function == "parse")
                                                    : child_process{};
   if (!broker.ok()) {
     std::cerr << "kesm-bench: the embedded broker did not start\n";
@@ -363,7 +371,10 @@ int main(int argc, char** argv) {
           }));
         if (only.find("http") != std::string::npos && fn.ok())
           note(measured([&](const dataset& d) {
-            return run_kesm(sys, d, "kesm/http", http_fn, pollers, fn.pid());
+            return run_kesm(sys, d,
+                            function == "parse" ? "kesm/http"
+                                                : "kesm/http-read",
+                            http_fn, pollers, fn.pid());
           }));
       }
     }

@@ -14,7 +14,7 @@ def main(src, dst):
         if m["name"] not in names:
             names.append(m["name"])
     colors = {"raw": "#888888", "kesm/in-process": "#2a7ab0",
-              "kesm/http": "#e07b24"}
+              "kesm/http": "#e07b24", "kesm/http-read": "#f0b27a"}
     top = max(m["records_per_s"] for m in meds) or 1
     w, h, left, bottom, bar = 640, 360, 80, 50, 50
     group_w = bar * len(names) + 40

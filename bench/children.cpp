@@ -88,12 +88,14 @@ fork_broker(const std::vector<std::pair<std::string, int>>& topics,
   });
 }
 
-child_process fork_function_server() {
-  return spawn([](int fd) {
-    transport::function_server server([](const std::string& body) {
+child_process fork_function_server(bool parse) {
+  return spawn([parse](int fd) {
+    transport::function_server server([parse](const std::string& body) {
+      transport::function_reply reply;
+      if (!parse)
+        return reply;
       thread_local simdjson::dom::parser parser;
       simdjson::dom::element doc;
-      transport::function_reply reply;
       if (parser.parse(body).get(doc))
         reply.status = 400;
       return reply;

@@ -49,8 +49,9 @@ struct dataset;
 child_process fork_broker(const std::vector<std::pair<std::string, int>>& topics,
                           std::vector<dataset>& data);
 
-/// Forks the bench's HTTP function: keep-alive, parses each event with
-/// simdjson, answers `{}`.
-child_process fork_function_server();
+/// Forks the bench's HTTP function: keep-alive, answers `{}`. With
+/// `parse`, it first parses each event with simdjson's DOM parser (400 on
+/// an event that is not JSON); without, it only reads the body.
+child_process fork_function_server(bool parse = true);
 
 } // namespace kesm::bench
