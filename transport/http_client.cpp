@@ -8,6 +8,7 @@
 
 #include "transport/aws/signer.hpp"
 #include "transport/aws/sigv4.hpp"
+#include "transport/plain_http.hpp"
 
 namespace kesm::transport {
 
@@ -38,38 +39,8 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-bool header_is(const char* data, size_t n, const char* name) {
-  auto len = std::strlen(name);
-  return n >= len && strncasecmp(data, name, len) == 0;
-}
-
-/// The trimmed value of a header line whose name is `name`.
-std::string header_value(const char* data, size_t n, const char* name) {
-  std::string v(data + std::strlen(name), n - std::strlen(name));
-  auto b = v.find_first_not_of(" \t");
-  auto e = v.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
-}
-
 size_t on_header(char* data, size_t size, size_t n, void* user) {
-  auto* res = static_cast<invocation_result*>(user);
-  if (header_is(data, size * n, "x-amz-function-error:")) {
-    res->function_error = true;
-    res->function_error_type
-      = header_value(data, size * n, "x-amz-function-error:").substr(0, 64);
-  } else if (header_is(data, size * n, "x-amz-executed-version:"))
-    res->executed_version
-      = header_value(data, size * n, "x-amz-executed-version:").substr(0, 64);
-  else if (header_is(data, size * n, "x-amzn-errortype:")) {
-    std::string v(data + std::strlen("x-amzn-errortype:"),
-                  size * n - std::strlen("x-amzn-errortype:"));
-    auto b = v.find_first_not_of(" \t");
-    auto e = v.find_first_of(":\r\n", b); // "Code:http://..." -> "Code"
-    if (b != std::string::npos)
-      res->error_type = v.substr(b, e == std::string::npos ? e : e - b);
-  } else if (header_is(data, size * n, "retry-after:"))
-    res->retry_after_ms
-      = std::strtoll(data + std::strlen("retry-after:"), nullptr, 10) * 1000;
+  read_answer_header(data, size * n, *static_cast<invocation_result*>(user));
   return size * n;
 }
 
@@ -85,6 +56,7 @@ http_client::http_client() {
   static curl_global init;
   multi_ = curl_multi_init();
   curl_multi_setopt(static_cast<CURLM*>(multi_), CURLMOPT_MAXCONNECTS, 64L);
+  plain_ = std::make_unique<plain_http>();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -137,6 +109,12 @@ void http_client::run() {
       stop = stopping_;
     }
     for (auto& ptr : fresh) {
+      if (ptr->ca_file.empty()
+          && plain_->start(ptr->url, ptr->extra_headers, ptr->body,
+                           ptr->timeout_ms, ptr->done)) {
+        plain_calls_.fetch_add(1, std::memory_order_relaxed);
+        continue; // plain_http completes it
+      }
       auto* req = ptr.release();
       CURL* easy;
       if (idle.empty()) {
@@ -178,6 +156,7 @@ void http_client::run() {
     }
     if (stop) {
       // Shutting down: in-flight calls end now, as failures.
+      plain_->fail_all("kesm is shutting down");
       for (auto* req : inflight) {
         curl_multi_remove_handle(multi, req->easy);
         curl_easy_cleanup(req->easy);
@@ -204,6 +183,12 @@ void http_client::run() {
         curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &connects);
         req->result.status = static_cast<int>(status);
         req->result.new_connections = static_cast<int>(connects);
+        // A host name curl resolved: plain_http takes the next calls.
+        char* ip = nullptr;
+        long port = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIMARY_IP, &ip);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIMARY_PORT, &port);
+        plain_->learn(req->url, ip, port);
       } else if (req->result.answer_too_large) {
         req->result.status = 0;
         req->result.body.clear();
@@ -222,7 +207,13 @@ void http_client::run() {
       std::unique_ptr<request> owned{req};
       owned->done(std::move(owned->result));
     }
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    auto waits = plain_->waits();
+    std::vector<curl_waitfd> extra(waits.size());
+    for (size_t i = 0; i < waits.size(); ++i)
+      extra[i] = curl_waitfd{waits[i].fd, waits[i].events, 0};
+    curl_multi_poll(multi, extra.data(), static_cast<unsigned>(extra.size()),
+                    plain_->timeout_ms(1000), nullptr);
+    plain_->service();
   }
   for (CURL* e : idle)
     curl_easy_cleanup(e);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -13,8 +14,14 @@
 
 namespace kesm::transport {
 
-/// Outbound HTTP(S) through libcurl's multi interface on one I/O thread.
-/// Connections are kept alive and reused across calls to the same host.
+class plain_http;
+
+/// Outbound HTTP(S) on one I/O thread: plain `http://` calls through
+/// kesm's own client (`plain_http`: the head and the event in one write,
+/// no copy), everything else, and plain calls it does not take (a host
+/// name curl has not resolved yet, a proxy configured), through libcurl's
+/// multi interface. Connections are kept alive and reused across calls to
+/// the same host.
 ///
 /// Lifecycle: the constructor starts the I/O thread, the destructor stops
 /// it and completes every unfinished call with an error. `post` may be
@@ -34,15 +41,23 @@ public:
             long timeout_ms, invocation_callback done,
             std::vector<std::string> headers = {}, std::string ca_file = {});
 
+  /// Calls kesm's own client has taken so far (the rest went to curl).
+  uint64_t plain_calls() const noexcept {
+    return plain_calls_.load(std::memory_order_relaxed);
+  }
+
 private:
   struct request;
 
   void run();
 
+  std::atomic<uint64_t> plain_calls_{0};
+
   std::mutex mtx_;
   std::deque<std::unique_ptr<request>> pending_;
   bool stopping_ = false;
   void* multi_ = nullptr; // CURLM*
+  std::unique_ptr<plain_http> plain_; // used by the I/O thread only
   std::thread thread_;
 };
 
