@@ -5,8 +5,10 @@
 // column (the whole process's, `MeasureProcessCPUTime`) is the client's
 // alone: the calling thread, and for `http_client` its I/O thread.
 //
-// - http_post_http_client: kesm's path (transport::http_client: curl's
-//   multi interface on its own thread), one call at a time;
+// - http_post_http_client: kesm's path, transport::http_client, one call
+//   at a time: its own plain-HTTP client on its I/O thread (second
+//   argument 0), or curl's multi interface there (1: KESM_HTTP_CLIENT=curl,
+//   the path of every call before the tenth session);
 // - http_post_curl_easy: curl_easy_perform with the same options in the
 //   calling thread: the same library without the hand-off;
 // - http_post_writev: the floor, a kept-alive socket, headers and body
@@ -63,7 +65,10 @@ void http_post_http_client(benchmark::State& state) {
     state.SkipWithError("the function server did not start");
     return;
   }
+  if (state.range(1) == 1)
+    setenv("KESM_HTTP_CLIENT", "curl", 1); // read when the client starts
   kesm::transport::http_client client;
+  unsetenv("KESM_HTTP_CLIENT");
   auto body = body_of(static_cast<size_t>(state.range(0)));
   std::mutex mtx;
   std::condition_variable cv;
