@@ -124,6 +124,8 @@ bool parse_plain_url(const std::string& url, plain_endpoint& out) {
       port = out.host_port.substr(colon + 1);
   }
   out.port = 80;
+  if (port.empty() && out.host_port.back() == ':')
+    out.host_port.pop_back(); // "http://host:/": the default port
   if (!port.empty()) {
     if (port.size() > 5
         || port.find_first_not_of("0123456789") != std::string::npos)
@@ -131,6 +133,10 @@ bool parse_plain_url(const std::string& url, plain_endpoint& out) {
     out.port = std::atoi(port.c_str());
     if (out.port <= 0 || out.port > 65535)
       return false;
+    // The default port is left out of Host, as curl and the SigV4 signer
+    // (which signs that header) leave it out.
+    if (out.port == 80)
+      out.host_port.resize(out.host_port.rfind(':'));
   }
   return !out.host.empty();
 }

@@ -166,6 +166,9 @@ TEST(plain_http, parses_the_urls_it_takes_and_refuses_the_rest) {
   ASSERT_TRUE(parse_plain_url("HTTP://example.com", ep));
   EXPECT_EQ(ep.port, 80);
   EXPECT_EQ(ep.target, "/");
+  ASSERT_TRUE(parse_plain_url("http://10.0.0.1:80/x", ep));
+  EXPECT_EQ(ep.host_port, "10.0.0.1") << "Host must be what SigV4 signs";
+  EXPECT_EQ(ep.port, 80);
   ASSERT_TRUE(parse_plain_url("http://[::1]:9000?q", ep));
   EXPECT_EQ(ep.host, "::1");
   EXPECT_EQ(ep.port, 9000);
