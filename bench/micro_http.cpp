@@ -47,6 +47,15 @@ const kesm::bench::child_process& function() {
   return fn;
 }
 
+/// The function's URL, or null after marking `state` skipped.
+const std::string* function_url(benchmark::State& state) {
+  auto& fn = function();
+  if (fn.ok())
+    return &fn.first_line();
+  state.SkipWithError("the function server did not start");
+  return nullptr;
+}
+
 int port_of(const std::string& url) {
   auto colon = url.rfind(':');
   return colon == std::string::npos ? 0 : std::atoi(url.c_str() + colon + 1);
@@ -60,11 +69,9 @@ std::shared_ptr<const std::string> body_of(size_t bytes) {
 }
 
 void http_post_http_client(benchmark::State& state) {
-  auto& fn = function();
-  if (!fn.ok()) {
-    state.SkipWithError("the function server did not start");
+  auto* url = function_url(state);
+  if (url == nullptr)
     return;
-  }
   if (state.range(1) == 1)
     setenv("KESM_HTTP_CLIENT", "curl", 1); // read when the client starts
   kesm::transport::http_client client;
@@ -75,13 +82,12 @@ void http_post_http_client(benchmark::State& state) {
   for (auto _ : state) {
     bool done = false;
     int status = 0;
-    client.post(fn.first_line(), body, 10000,
-                [&](kesm::transport::invocation_result r) {
-                  std::lock_guard<std::mutex> guard{mtx};
-                  status = r.status;
-                  done = true;
-                  cv.notify_one();
-                });
+    client.post(*url, body, 10000, [&](kesm::transport::invocation_result r) {
+      std::lock_guard<std::mutex> guard{mtx};
+      status = r.status;
+      done = true;
+      cv.notify_one();
+    });
     std::unique_lock<std::mutex> lock{mtx};
     cv.wait(lock, [&] { return done; });
     if (status != 200) {
@@ -92,8 +98,10 @@ void http_post_http_client(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(http_post_http_client)
-    ->Arg(4000)
-    ->Arg(400000)
+    ->Args({4000, 0})
+    ->Args({400000, 0})
+    ->Args({4000, 1})
+    ->Args({400000, 1})
     ->MeasureProcessCPUTime()
     ->UseRealTime();
 
@@ -102,11 +110,9 @@ size_t ignore_body(char*, size_t size, size_t n, void*) {
 }
 
 void http_post_curl_easy(benchmark::State& state) {
-  auto& fn = function();
-  if (!fn.ok()) {
-    state.SkipWithError("the function server did not start");
+  auto* url = function_url(state);
+  if (url == nullptr)
     return;
-  }
   auto body = body_of(static_cast<size_t>(state.range(0)));
   CURL* easy = curl_easy_init();
   curl_slist* headers
@@ -115,7 +121,7 @@ void http_post_curl_easy(benchmark::State& state) {
   for (auto _ : state) {
     // As http_client does for every call on a reused handle.
     curl_easy_reset(easy);
-    curl_easy_setopt(easy, CURLOPT_URL, fn.first_line().c_str());
+    curl_easy_setopt(easy, CURLOPT_URL, url->c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->data());
@@ -174,16 +180,14 @@ int read_answer(int fd, std::string& buf) {
 }
 
 void http_post_writev(benchmark::State& state) {
-  auto& fn = function();
-  if (!fn.ok()) {
-    state.SkipWithError("the function server did not start");
+  auto* url = function_url(state);
+  if (url == nullptr)
     return;
-  }
   auto body = body_of(static_cast<size_t>(state.range(0)));
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port_of(fn.first_line())));
+  addr.sin_port = htons(static_cast<uint16_t>(port_of(*url)));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -28,6 +28,22 @@ using namespace kesm::transport;
 
 namespace {
 
+/// A socket listening on 127.0.0.1 at a port the OS picks (`port`).
+int listen_loopback(int backlog, int& port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  listen(fd, backlog);
+  return fd;
+}
+
 /// A server on 127.0.0.1:0 that reads one request at a time (head and
 /// Content-Length body) on each connection, records it, and writes the
 /// next scripted answer; an answer flagged `close` closes the connection
@@ -41,17 +57,7 @@ public:
 
   explicit scripted_server(std::vector<answer> script)
       : script_(std::move(script)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
+    fd_ = listen_loopback(16, port_);
     thread_ = std::thread([this] { serve(); });
   }
 
@@ -310,18 +316,12 @@ TEST(plain_http, answers_cut_short_or_too_large_are_errors) {
 
 TEST(plain_http, times_out_and_reports_refused_connections) {
   http_client client;
-  int silent = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
-  listen(silent, 4); // accepts through the backlog, never reads
+  int silent_port = 0;
+  // Accepts through the backlog, never reads.
+  int silent = listen_loopback(4, silent_port);
   auto start = std::chrono::steady_clock::now();
-  auto t
-      = post(client, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
-             "{}", 300);
+  auto t = post(client, "http://127.0.0.1:" + std::to_string(silent_port), "{}",
+                300);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(t.status, 0);
   EXPECT_TRUE(t.timed_out) << t.error;
