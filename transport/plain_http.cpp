@@ -177,6 +177,7 @@ struct plain_http::call {
   int fd = -1;
   bool reused = false;
   bool retried = false;
+  int attempt = 0; // bumped by the retry
   bool connecting = false;
   size_t sent = 0; // bytes of head + body written
   bool got_any = false;
@@ -329,6 +330,7 @@ void plain_http::retry_or_fail(call& c, const std::string& why) {
     ::close(c.fd);
     c.fd = -1;
     c.retried = true;
+    ++c.attempt;
     c.sent = 0;
     c.reset_answer();
     // The retry takes a fresh connection: the others kept for this
@@ -384,13 +386,28 @@ void plain_http::drive(call& c, short revents) {
       c.sent += static_cast<size_t>(n);
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return; // wait for POLLOUT
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The function may answer before it has read the whole request (a
+      // 413 from a proxy in front of it, say): read what it sent.
+      if ((revents & POLLIN) != 0)
+        receive(c);
+      return; // wait for POLLOUT (or POLLIN)
+    }
     if (n < 0 && errno == EINTR)
       continue;
-    retry_or_fail(c, std::string("Send failure: ") + std::strerror(errno));
+    // The connection broke while sending: an answer sent before that
+    // counts (the 413 again); otherwise the call is retried or fails.
+    auto why = std::string("Send failure: ") + std::strerror(errno);
+    auto attempt = c.attempt;
+    receive(c);
+    if (!c.complete && c.attempt == attempt)
+      retry_or_fail(c, why);
     return;
   }
+  receive(c);
+}
+
+void plain_http::receive(call& c) {
   char buf[64 * 1024];
   for (;;) {
     auto n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -545,6 +562,8 @@ void plain_http::park(call& c) {
 
 void plain_http::finish(call& c) {
   c.complete = true;
+  if (c.sent < c.total())
+    c.close_after = true; // answered early: the rest was never sent
   c.result.body = std::move(c.body_out);
   c.result.new_connections = c.reused ? 0 : 1;
   park(c);
@@ -563,8 +582,9 @@ void plain_http::fail(call& c, const std::string& why, bool timed_out) {
 }
 
 short plain_http::want(const call& c) {
-  return static_cast<short>(c.connecting || c.sent < c.total() ? POLLOUT
-                                                               : POLLIN);
+  if (c.connecting)
+    return POLLOUT;
+  return static_cast<short>(c.sent < c.total() ? POLLOUT | POLLIN : POLLIN);
 }
 
 std::vector<plain_http::wait> plain_http::waits() const {

@@ -89,6 +89,7 @@ private:
   static short want(const call& c);
   bool open(call& c);
   void drive(call& c, short revents);
+  void receive(call& c);
   void retry_or_fail(call& c, const std::string& why);
   void finish(call& c);
   void fail(call& c, const std::string& why, bool timed_out = false);

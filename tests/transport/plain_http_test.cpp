@@ -53,6 +53,8 @@ public:
   struct answer {
     std::string bytes;
     bool close = false;
+    /// Answer once the head is in, without reading the body.
+    bool early = false;
   };
 
   explicit scripted_server(std::vector<answer> script)
@@ -105,12 +107,13 @@ private:
                         ? 0
                         : std::strtoul(in.c_str() + at + 16, nullptr, 10));
         }
-        if (end != std::string::npos && in.size() >= need) {
+        bool early = next < script_.size() && script_[next].early;
+        if (end != std::string::npos && (early || in.size() >= need)) {
           {
             std::lock_guard<std::mutex> guard{mtx_};
-            requests_.push_back(in.substr(0, need));
+            requests_.push_back(in.substr(0, std::min(need, in.size())));
           }
-          in.erase(0, need);
+          in.erase(0, std::min(need, in.size()));
           auto a = next < script_.size() ? script_[next++]
                                          : answer{"HTTP/1.1 500 X\r\n"
                                                   "Content-Length: 0\r\n\r\n",
@@ -372,4 +375,23 @@ TEST(plain_http, kesm_http_client_curl_or_a_proxy_leaves_every_call_to_curl) {
   http_client client;
   EXPECT_EQ(post(client, fn.url(), "{}").status, 200);
   EXPECT_EQ(client.plain_calls(), 1u);
+}
+
+TEST(plain_http, an_answer_before_the_whole_request_is_the_answer) {
+  // A proxy in front of the function refuses a body too large for it
+  // after reading the head: the call gets its 413 (kesm's oversize path
+  // for a one-record event), not a transport error.
+  scripted_server srv({{"HTTP/1.1 413 Payload Too Large\r\n"
+                        "Content-Length: 9\r\nConnection: close\r\n\r\n"
+                        "too large",
+                        true, true},
+                       {ok_answer("{}")}});
+  http_client client;
+  auto r = post(client, srv.url(), std::string(8 << 20, 'x'));
+  EXPECT_EQ(r.status, 413) << r.error;
+  EXPECT_EQ(r.body, "too large");
+  // The unsent rest is not mistaken for a next request.
+  auto next = post(client, srv.url(), "{}");
+  EXPECT_EQ(next.status, 200) << next.error;
+  EXPECT_EQ(next.new_connections, 1);
 }
