@@ -45,6 +45,13 @@ struct invocation_result {
 /// synchronous response.
 constexpr size_t max_answer_bytes = 6 * 1024 * 1024;
 
+/// The error text of an answer cut off at `max_answer_bytes`, whichever
+/// target read it.
+inline std::string answer_too_large_error() {
+  return "the function's answer exceeds the "
+         + std::to_string(max_answer_bytes) + "-byte response limit";
+}
+
 /// Called exactly once per invocation, from a transport thread.
 using invocation_callback = std::function<void(invocation_result)>;
 

@@ -192,9 +192,7 @@ void http_client::run() {
       } else if (req->result.answer_too_large) {
         req->result.status = 0;
         req->result.body.clear();
-        req->result.error = "the function's answer exceeds the "
-                            + std::to_string(max_answer_bytes)
-                            + "-byte response limit";
+        req->result.error = answer_too_large_error();
       } else {
         req->result.status = 0;
         req->result.timed_out = code == CURLE_OPERATION_TIMEDOUT;

@@ -53,8 +53,7 @@ void inprocess_target::run() {
     if (res.body.size() > max_answer_bytes) {
       res = invocation_result{};
       res.answer_too_large = true;
-      res.error = "the function's answer exceeds the "
-                  + std::to_string(max_answer_bytes) + "-byte response limit";
+      res.error = answer_too_large_error();
     }
     j.done(std::move(res));
   }

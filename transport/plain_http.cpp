@@ -176,8 +176,7 @@ struct plain_http::call {
 
   int fd = -1;
   bool reused = false;
-  bool retried = false;
-  int attempt = 0; // bumped by the retry
+  int attempt = 0; // 1 after the one retry
   bool connecting = false;
   size_t sent = 0; // bytes of head + body written
   bool got_any = false;
@@ -326,10 +325,9 @@ bool plain_http::open(call& c) {
 void plain_http::retry_or_fail(call& c, const std::string& why) {
   // A kept-alive connection the server closed meanwhile: the request
   // never reached a handler that answered. Once, on a fresh connection.
-  if (c.reused && !c.got_any && !c.retried) {
+  if (c.reused && !c.got_any && c.attempt == 0) {
     ::close(c.fd);
     c.fd = -1;
-    c.retried = true;
     ++c.attempt;
     c.sent = 0;
     c.reset_answer();
@@ -489,10 +487,7 @@ void plain_http::receive(call& c) {
         c.to_eof = true;
       }
       if (!c.chunked && !c.to_eof && c.length > max_answer_bytes) {
-        c.result.answer_too_large = true;
-        fail(c, "the function's answer exceeds the "
-                    + std::to_string(max_answer_bytes)
-                    + "-byte response limit");
+        fail_too_large(c);
         return;
       }
     }
@@ -500,10 +495,7 @@ void plain_http::receive(call& c) {
       continue;
     if (c.to_eof) {
       if (c.in.size() - c.head_end > max_answer_bytes) {
-        c.result.answer_too_large = true;
-        fail(c, "the function's answer exceeds the "
-                    + std::to_string(max_answer_bytes)
-                    + "-byte response limit");
+        fail_too_large(c);
         return;
       }
       continue;
@@ -536,10 +528,7 @@ void plain_http::receive(call& c) {
         return;
       }
       if (c.body_out.size() + size > max_answer_bytes) {
-        c.result.answer_too_large = true;
-        fail(c, "the function's answer exceeds the "
-                    + std::to_string(max_answer_bytes)
-                    + "-byte response limit");
+        fail_too_large(c);
         return;
       }
       if (c.in.size() < eol + 2 + size + 2)
@@ -573,12 +562,15 @@ void plain_http::fail(call& c, const std::string& why, bool timed_out) {
   if (c.fd >= 0)
     ::close(c.fd);
   c.fd = -1;
-  bool too_large = c.result.answer_too_large;
   c.result = invocation_result{};
-  c.result.answer_too_large = too_large;
   c.result.timed_out = timed_out;
   c.result.error = why;
   c.complete = true;
+}
+
+void plain_http::fail_too_large(call& c) {
+  fail(c, answer_too_large_error());
+  c.result.answer_too_large = true;
 }
 
 short plain_http::want(const call& c) {

@@ -93,6 +93,7 @@ private:
   void retry_or_fail(call& c, const std::string& why);
   void finish(call& c);
   void fail(call& c, const std::string& why, bool timed_out = false);
+  void fail_too_large(call& c);
   void park(call& c);
 
   struct learned {
