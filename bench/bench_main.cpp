@@ -193,8 +193,10 @@ int main(int argc, char** argv) {
   auto broker = fork_broker(topics, loads);
   for (auto& ds : data)
     ds.bytes = loaded_bytes(ds);
-  auto fn = only.find("http") != std::string::npos ? fork_function_server(function == "parse")
-                                                   : child_process{};
+  bool parse = function == "parse";
+  auto fn = only.find("http") != std::string::npos
+              ? fork_function_server(parse)
+              : child_process{};
   if (!broker.ok()) {
     std::cerr << "kesm-bench: the embedded broker did not start\n";
     return 1;
@@ -371,9 +373,7 @@ int main(int argc, char** argv) {
           }));
         if (only.find("http") != std::string::npos && fn.ok())
           note(measured([&](const dataset& d) {
-            return run_kesm(sys, d,
-                            function == "parse" ? "kesm/http"
-                                                : "kesm/http-read",
+            return run_kesm(sys, d, parse ? "kesm/http" : "kesm/http-read",
                             http_fn, pollers, fn.pid());
           }));
       }
