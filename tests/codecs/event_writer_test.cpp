@@ -187,6 +187,68 @@ TEST(event_writer, sizes_numbers_at_every_power_of_ten) {
   }
 }
 
+TEST(event_writer, writes_runs_of_offsets_and_timestamps_as_text) {
+  // The writer counts consecutive offsets up in their text and copies a
+  // repeated timestamp: carries at every length, gaps, a run back down,
+  // shared and changing timestamps (negative, zero), each record against
+  // std::to_string.
+  event_writer w("", "a:1");
+  std::string v = "v";
+  std::vector<int64_t> offsets = {0, 1, 2, 9, 10, 11, 99, 100, 101, 998,
+                                  999, 1000, 1001, 5, 6, 999999, 1000000,
+                                  1000001, 9999999999, 10000000000,
+                                  INT64_MAX - 1, INT64_MAX, 7, 18, 19, 20,
+                                  108, 109, 110, 1298, 1299, 1300};
+  std::vector<int64_t> stamps = {-1, -1, 0, 0, 0, 9, 10, 10, 1700000000000,
+                                 1700000000000, 1700000000001,
+                                 1700000000001, 99, 100, 100, 100, -1, -1,
+                                 0, 5, 5, 5, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4};
+  ASSERT_EQ(offsets.size(), stamps.size());
+  std::vector<record_view> rs;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    rs.push_back(rec(offsets[i], nullptr, &v));
+    rs.back().timestamp = stamps[i];
+  }
+  partition_slice s{"t", 0, rs.data(), rs.size()};
+  auto out = write(w, {s});
+  std::string expected;
+  for (size_t i = 0; i < offsets.size(); ++i)
+    expected += std::string(i == 0 ? "" : ",") + "{\"topic\":\"t\","
+                + "\"partition\":0,\"offset\":" + std::to_string(offsets[i])
+                + ",\"timestamp\":" + std::to_string(stamps[i])
+                + ",\"timestampType\":\"CREATE_TIME\",\"value\":\"dg==\","
+                + "\"headers\":[]}";
+  EXPECT_NE(out.find("\"t-0\":[" + expected + "]}}"), std::string::npos)
+    << out;
+}
+
+TEST(event_writer, sizes_every_signed_byte_value) {
+  // Each byte value alone and all 256 in one header: the size function
+  // against the written text.
+  event_writer w("", "a:1");
+  std::string v = "v", all;
+  for (int b = 0; b < 256; ++b) {
+    std::string one(1, static_cast<char>(b));
+    all += one;
+    header_view h{"h", one.data(), 1};
+    record_view r = rec(1, nullptr, &v);
+    r.headers = &h;
+    r.header_count = 1;
+    auto out = write(w, {{"t", 0, &r, 1}});
+    EXPECT_NE(out.find("[{\"h\":["
+                       + std::to_string(static_cast<int>(
+                         static_cast<signed char>(b)))
+                       + "]}]"),
+              std::string::npos)
+      << b;
+  }
+  header_view h{"h", all.data(), all.size()};
+  record_view r = rec(1, nullptr, &v);
+  r.headers = &h;
+  r.header_count = 1;
+  write(w, {{"t", 0, &r, 1}});
+}
+
 TEST(event_writer, overwrite_replaces_a_longer_or_shorter_buffer) {
   // The batcher writes each event over the last one's buffer: the result
   // is the event alone, whatever the buffer held, and only growth is
