@@ -40,8 +40,13 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
-    std::vector<double> a, b, c, d, e, f, g, h, k;
+    std::vector<double> a, b, c, d, e, f, g, h, k, cores, vs_raw;
     for (auto* r : rs) {
+      cores.push_back(r->cpu_per_million() * r->records_per_s() / 1e6);
+      if (key.second != "raw" && by.count({key.first, "raw"}))
+        for (auto* raw : by[{key.first, "raw"}])
+          if (raw->round == r->round && raw->records_per_s() > 0)
+            vs_raw.push_back(r->records_per_s() / raw->records_per_s());
       e.push_back(r->seconds);
       a.push_back(r->records_per_s());
       b.push_back(r->mb_per_s());
@@ -63,6 +68,13 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.faults_per_k = median(g);
     s.function_cpu_per_million = median(h);
     s.broker_cpu_per_million = median(k);
+    s.cores = median(cores);
+    if (!vs_raw.empty()) {
+      s.paired_rounds = static_cast<int>(vs_raw.size());
+      s.vs_raw_rounds_median = median(vs_raw);
+      s.vs_raw_rounds_min = *std::min_element(vs_raw.begin(), vs_raw.end());
+      s.vs_raw_rounds_max = *std::max_element(vs_raw.begin(), vs_raw.end());
+    }
     out.push_back(s);
   }
   return out;
@@ -72,8 +84,10 @@ std::string table(const std::vector<summary>& sums) {
   std::string t = "| value B | run | records/s | spread | s measured | MB/s "
                   "| CPU s / M records | peak RSS MB | records/s vs raw | "
                   "CPU vs raw | switches / k records | faults / k records | "
-                  "function CPU s / M records | broker CPU s / M records |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                  "function CPU s / M records | broker CPU s / M records | "
+                  "cores | rounds vs raw |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                  "---:|---:|---:|---:|\n";
   for (auto& s : sums) {
     const summary* raw = nullptr;
     for (auto& r : sums)
@@ -104,6 +118,12 @@ std::string table(const std::vector<summary>& sums) {
          + " | "
          + (s.broker_cpu_per_million > 0
               ? fmt("%.2f", s.broker_cpu_per_million)
+              : std::string())
+         + " | " + fmt("%.2f", s.cores) + " | "
+         + (s.paired_rounds > 0
+              ? fmt("%.2f x", s.vs_raw_rounds_median)
+                  + fmt(" (%.2f", s.vs_raw_rounds_min)
+                  + fmt("-%.2f)", s.vs_raw_rounds_max)
               : std::string())
          + " |\n";
   }
@@ -156,7 +176,14 @@ std::string to_json(const std::vector<run_result>& runs,
          + ",\"function_cpu_s_per_million\":"
          + fmt("%.3f", s.function_cpu_per_million)
          + ",\"broker_cpu_s_per_million\":"
-         + fmt("%.3f", s.broker_cpu_per_million) + "}";
+         + fmt("%.3f", s.broker_cpu_per_million)
+         + ",\"cores\":" + fmt("%.3f", s.cores);
+    if (s.paired_rounds > 0)
+      j += ",\"paired_rounds\":" + std::to_string(s.paired_rounds)
+           + ",\"vs_raw_rounds_median\":" + fmt("%.4f", s.vs_raw_rounds_median)
+           + ",\"vs_raw_rounds_min\":" + fmt("%.4f", s.vs_raw_rounds_min)
+           + ",\"vs_raw_rounds_max\":" + fmt("%.4f", s.vs_raw_rounds_max);
+    j += "}";
   }
   j += "],\"latency\":[";
   for (size_t i = 0; i < latencies.size(); ++i) {

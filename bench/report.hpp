@@ -28,6 +28,18 @@ struct summary {
   /// The embedded broker process's CPU per million records.
   double broker_cpu_per_million = 0;
   double rss_mb = 0;
+  /// Cores the process kept busy (CPU s / M records x M records / s),
+  /// median over the rounds.
+  double cores = 0;
+  /// kesm runs: each round's records/s over raw's in the same round (same
+  /// value size), median and spread; 0 without raw runs. The machine's
+  /// speed moves between rounds, so this spread says how far one round's
+  /// ratio can be trusted; `records_per_s` over raw's median is the other
+  /// view.
+  int paired_rounds = 0;
+  double vs_raw_rounds_median = 0;
+  double vs_raw_rounds_min = 0;
+  double vs_raw_rounds_max = 0;
 };
 
 std::vector<summary> summarize(const std::vector<run_result>& runs);
