@@ -163,14 +163,21 @@ TEST(delivery, restarts_fetches_that_the_prefetch_limit_held_back) {
   EXPECT_EQ(unique.size(), 8000u);
   EXPECT_TRUE(strictly_increasing(calls));
   auto st = run.status(m);
-  EXPECT_GT(st.fetch_kicks, 0u);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took);
   std::printf("delivered in %lld ms, %llu fetch restarts\n",
               static_cast<long long>(ms.count()),
               static_cast<unsigned long long>(st.fetch_kicks));
-  // About 0.3 s here with the restarts, 2 to 5 s without them.
 #if !defined(__SANITIZE_THREAD__)
+  // About 0.1-0.3 s here with the restarts (8-30 of them), 2 to 5 s
+  // without them.
   EXPECT_LT(ms.count(), 2000);
+  // A run in which no fetch stalled needs no restart: another request to
+  // the broker (a commit) woke librdkafka's broker thread in time. Seen
+  // once in CI: all 8,000 records in 20 ms, no restart. A run that took
+  // longer stalled, and only the restarts can have ended its stalls.
+  if (ms.count() >= 500) {
+    EXPECT_GT(st.fetch_kicks, 0u);
+  }
 #endif
 }
 
