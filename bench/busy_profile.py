@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Where a profiled process spends its time while records flow, and only then.
 
-Usage: bench/busy_profile.py PERF_SCRIPT [--cores C] [--top N] [--inclusive]
+Usage: bench/busy_profile.py PERF_SCRIPT [--cores C] [--freq F] [--top N]
+                               [--inclusive]
 
 PERF_SCRIPT is the output of
     perf record -e cpu-clock -F 999 -g -p PID -o perf.data -- sleep 15
     perf script -i perf.data -F comm,tid,time,event,ip,sym,dso > perf.txt
 (`-` reads standard input). The samples are counted in 100 ms windows;
 only the windows in which the process ran at least C cores' worth
-(default 1.0; from the samples' rate, 999 a second a core) are kept, so a
-profile of `kesm-bench` shows the copies being drained, not the seconds
-between them (the embedded broker holds each copy's group join for 3 s,
+(default 1.0; a core is F samples a second, default 999 as recorded
+above) are kept, so a profile of `kesm-bench` shows the copies being
+drained, not the seconds between them (the embedded broker holds each copy's group join for 3 s,
 while the bench asks the mapping for its status every few milliseconds:
 in a whole-process profile those waits put context switches at 18 % of
 the samples, against 5-7 % while records flow; docs/benchmarks.md,
@@ -25,7 +26,6 @@ import argparse
 import collections
 import sys
 
-RATE = 999  # samples a second a core (perf record -F 999)
 WINDOW = 0.1  # seconds
 
 
@@ -75,10 +75,15 @@ def main():
     ap.add_argument("perf_script", help="perf script output, or - for stdin")
     ap.add_argument("--cores", type=float, default=1.0,
                     help="keep 100 ms windows with at least this many cores busy")
+    ap.add_argument("--freq", type=float, default=999,
+                    help="the sampling frequency recorded with (perf record -F)")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--inclusive", action="store_true",
                     help="count a function wherever it is on the stack")
     args = ap.parse_args()
+    if args.freq <= 0 or args.cores < 0:
+        sys.exit("busy_profile: --freq must be above 0 and --cores at least 0")
+    rate = args.freq
     try:
         src = sys.stdin if args.perf_script == "-" else open(args.perf_script)
     except OSError as e:
@@ -89,16 +94,16 @@ def main():
                  "`perf record -e cpu-clock -F 999 -g` and print with "
                  "`perf script -F comm,tid,time,event,ip,sym,dso`")
     per_window = collections.Counter(int(t / WINDOW) for _, t, _ in samples)
-    need = args.cores * RATE * WINDOW
+    need = args.cores * rate * WINDOW
     busy = {w for w, n in per_window.items() if n >= need}
     kept = [(c, f) for c, t, f in samples if int(t / WINDOW) in busy]
     if not kept:
         sys.exit(f"busy_profile: no 100 ms window had {args.cores} cores busy "
-                 f"(the busiest had {max(per_window.values()) / RATE / WINDOW:.2f});"
+                 f"(the busiest had {max(per_window.values()) / rate / WINDOW:.2f});"
                  " lower --cores")
     n = len(kept)
     print(f"{len(busy)} of {len(per_window)} windows kept, {n} of "
-          f"{len(samples)} samples, {n / RATE / (len(busy) * WINDOW):.2f} cores")
+          f"{len(samples)} samples, {n / rate / (len(busy) * WINDOW):.2f} cores")
     threads = collections.Counter(c for c, _ in kept)
     print("threads: " + ", ".join(f"{c} {100 * k / n:.1f} %"
                                   for c, k in threads.most_common()))

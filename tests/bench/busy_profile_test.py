@@ -74,6 +74,11 @@ out = run("--cores", "1.0", "--inclusive")
 expect("33.3 %  caf.multiplexer  caf::trivial_match_case<" in out,
        "inclusive mode counts callers", out)
 
+# Recorded at 1,998 Hz, the same 150 samples are 0.75 of a core.
+out = run("--cores", "0.5", "--freq", "1998")
+expect("1 of 2 windows kept, 150 of 170 samples, 0.75 cores" in out,
+       "--freq scales the cores", out)
+
 out = run("--cores", "0.1")
 expect("2 of 2 windows kept, 170 of 170 samples" in out,
        "a lower threshold keeps both windows", out)
@@ -83,6 +88,10 @@ p = subprocess.run([sys.executable, TOOL, "-", "--cores", "5"], input=text,
                    capture_output=True, text=True)
 expect(p.returncode != 0 and "lower --cores" in p.stderr,
        "no busy window: a one-line error that says what to do", p.stderr)
+p = subprocess.run([sys.executable, TOOL, "-", "--cores", "1", "--freq",
+                    "1998"], input=text, capture_output=True, text=True)
+expect(p.returncode != 0 and "the busiest had 0.75" in p.stderr,
+       "--freq: 0.75 of a core is under 1", p.stderr)
 p = subprocess.run([sys.executable, TOOL, "-"], input="nothing\n",
                    capture_output=True, text=True)
 expect(p.returncode != 0 and "no cpu-clock samples" in p.stderr,
