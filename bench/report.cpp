@@ -40,11 +40,18 @@ std::vector<summary> summarize(const std::vector<run_result>& runs) {
     s.name = key.second;
     s.value_bytes = key.first;
     s.rounds = static_cast<int>(rs.size());
+    // raw's runs of the same value size, looked up once for the pairing.
+    const std::vector<const run_result*>* raws = nullptr;
+    if (key.second != "raw") {
+      auto it = by.find({key.first, "raw"});
+      if (it != by.end())
+        raws = &it->second;
+    }
     std::vector<double> a, b, c, d, e, f, g, h, k, cores, vs_raw;
     for (auto* r : rs) {
       cores.push_back(r->cpu_per_million() * r->records_per_s() / 1e6);
-      if (key.second != "raw" && by.count({key.first, "raw"}))
-        for (auto* raw : by[{key.first, "raw"}])
+      if (raws != nullptr)
+        for (auto* raw : *raws)
           if (raw->round == r->round && raw->records_per_s() > 0)
             vs_raw.push_back(r->records_per_s() / raw->records_per_s());
       e.push_back(r->seconds);
