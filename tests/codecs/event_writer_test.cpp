@@ -246,7 +246,12 @@ TEST(event_writer, sizes_every_signed_byte_value) {
   record_view r = rec(1, nullptr, &v);
   r.headers = &h;
   r.header_count = 1;
-  write(w, {{"t", 0, &r, 1}});
+  std::string list;
+  for (int b = 0; b < 256; ++b)
+    list += (b == 0 ? "" : ",")
+            + std::to_string(static_cast<int>(static_cast<signed char>(b)));
+  auto out = write(w, {{"t", 0, &r, 1}});
+  EXPECT_NE(out.find("[{\"h\":[" + list + "]}]"), std::string::npos) << out;
 }
 
 TEST(event_writer, overwrite_replaces_a_longer_or_shorter_buffer) {
