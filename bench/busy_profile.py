@@ -33,17 +33,13 @@ def read_samples(lines):
     """Yields (comm, time, [frames leaf first]) for each cpu-clock sample."""
     head, frames = None, []
     for line in lines:
-        if not line.strip():
-            if head:
-                yield head[0], head[1], frames
-            head, frames = None, []
-            continue
-        if not line[0].isspace():
+        if not line.strip() or not line[0].isspace():
+            # A blank line or the next event's line ends a sample.
             if head:
                 yield head[0], head[1], frames
             head, frames = None, []
             if "cpu-clock" not in line:
-                continue  # another event
+                continue  # a blank line, or another event
             # "comm tid time: cpu-clock:" (comm may hold spaces)
             left = line.split("cpu-clock")[0].rstrip().rstrip(":")
             parts = left.split()
