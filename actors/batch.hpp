@@ -52,6 +52,16 @@ struct batch {
   size_t record_count() const noexcept {
     return records.size();
   }
+
+  batch() = default;
+  batch(const batch&) = delete;
+  batch& operator=(const batch&) = delete;
+  batch(batch&&) = default;
+  batch& operator=(batch&&) = default;
+  /// Gives `records` back to its pool (the batcher takes from it).
+  ~batch() {
+    transport::record_view_pool().give(records);
+  }
 };
 
 using batch_ptr = std::shared_ptr<const batch>;

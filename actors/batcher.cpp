@@ -77,7 +77,7 @@ void cut(self_ptr self) {
   auto b = std::make_shared<batch>();
   b->id = st.next_batch_id++;
   b->poller = st.cfg.poller;
-  b->records.reserve(st.cfg.batch_size);
+  b->records = transport::record_view_pool().take(st.cfg.batch_size);
   size_t budget = st.cfg.max_payload - st.writer->frame_size();
   // What the event takes at most, from the same size functions.
   size_t bound = st.writer->frame_size();

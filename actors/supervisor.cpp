@@ -106,8 +106,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     {"session.timeout.ms", "10000"},
     {"queued.max.messages.kbytes", std::to_string(prefetch.first)},
     {"queued.min.messages", std::to_string(prefetch.second)},
-    // Records keep their whole fetch response alive (zero copy): smaller
-    // responses pin less memory while a few of their records wait.
+    // With KESM_COPY_RECORDS=0 records keep their whole fetch response
+    // alive (zero copy): smaller responses pin less memory while a few of
+    // their records wait. (By default readers copy records out.)
     {"fetch.message.max.bytes", "262144"},
     {"fetch.max.bytes", "8388608"},
     {"client.id", "kesm-" + cfg.uuid},

@@ -1,8 +1,10 @@
 #include "transport/record_chunk.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "codecs/event_writer.hpp"
 #include "transport/log.hpp"
@@ -149,7 +151,156 @@ bool same_headers(const codecs::header_view* a, const codecs::header_view* b,
   return true;
 }
 
+struct pool_state {
+  std::mutex mtx;
+  std::array<std::vector<char*>, byte_pool::max_class + 1> idle;
+  size_t idle_bytes = 0;
+};
+
+pool_state& pool() {
+  // Never destroyed: chunks may be freed by threads that outlive statics.
+  static auto* p = new pool_state;
+  return *p;
+}
+
+size_t size_class(size_t n) {
+  size_t k = byte_pool::min_class;
+  while ((size_t{1} << k) < n)
+    ++k;
+  return k;
+}
+
+bool initial_copy_mode() {
+  const char* env = std::getenv("KESM_COPY_RECORDS");
+  return env == nullptr || std::strcmp(env, "0") != 0;
+}
+
+std::atomic<bool>& copy_state() {
+  static std::atomic<bool> state{initial_copy_mode()};
+  return state;
+}
+
+/// Copies `len` bytes from `src` to `at`, returns where they now are;
+/// a null `src` stays null (no key, a tombstone, a header without value).
+const void* relocate(const void* src, size_t len, char*& at) {
+  if (src == nullptr)
+    return nullptr;
+  if (len > 0)
+    std::memcpy(at, src, len);
+  auto* out = at;
+  at += len;
+  return out;
+}
+
+/// Moves every byte the chunk's records and headers point at into one
+/// pooled buffer, then destroys the messages.
+void copy_out(record_chunk& c) {
+  size_t total = 0;
+  for (auto& r : c.records)
+    total += r.key_len + r.value_len;
+  for (auto& h : c.headers)
+    total += h.name.size() + h.value_len;
+  c.copied = byte_pool::take(total);
+  c.copy_bytes = total;
+  char* at = c.copied.get();
+  for (auto& r : c.records) {
+    r.key = relocate(r.key, r.key_len, at);
+    r.value = relocate(r.value, r.value_len, at);
+  }
+  for (auto& h : c.headers) {
+    auto* name = static_cast<const char*>(relocate(h.name.data(), h.name.size(), at));
+    h.name = std::string_view{name == nullptr ? "" : name, h.name.size()};
+    h.value = relocate(h.value, h.value_len, at);
+  }
+  c.messages.clear();
+}
+
 } // namespace
+
+void byte_pool::giver::operator()(char* p) const noexcept {
+  give_back(p, capacity);
+}
+
+byte_pool::buffer byte_pool::take(size_t n) {
+  size_t k = size_class(n);
+  if (k > max_class)
+    return buffer{new char[n], giver{0}};
+  auto& st = pool();
+  {
+    std::lock_guard<std::mutex> guard{st.mtx};
+    auto& idle = st.idle[k];
+    if (!idle.empty()) {
+      char* p = idle.back();
+      idle.pop_back();
+      st.idle_bytes -= size_t{1} << k;
+      return buffer{p, giver{size_t{1} << k}};
+    }
+  }
+  return buffer{new char[size_t{1} << k], giver{size_t{1} << k}};
+}
+
+void byte_pool::give_back(char* p, size_t capacity) noexcept {
+  if (p == nullptr)
+    return;
+  if (capacity != 0) {
+    auto& st = pool();
+    std::lock_guard<std::mutex> guard{st.mtx};
+    if (st.idle_bytes + capacity <= max_idle_bytes) {
+      try {
+        st.idle[size_class(capacity)].push_back(p);
+        st.idle_bytes += capacity;
+        return;
+      } catch (...) { // no room for the pointer: free the buffer
+      }
+    }
+  }
+  delete[] p;
+}
+
+size_t byte_pool::idle_bytes() {
+  auto& st = pool();
+  std::lock_guard<std::mutex> guard{st.mtx};
+  return st.idle_bytes;
+}
+
+vector_pool<codecs::record_view>& record_view_pool() {
+  static auto* p = new vector_pool<codecs::record_view>(size_t{16} << 20, size_t{4} << 20);
+  return *p;
+}
+
+vector_pool<codecs::header_view>& header_view_pool() {
+  static auto* p = new vector_pool<codecs::header_view>(size_t{16} << 20, size_t{4} << 20);
+  return *p;
+}
+
+namespace {
+
+vector_pool<uint32_t>& cost_pool() {
+  static auto* p = new vector_pool<uint32_t>(size_t{4} << 20, size_t{1} << 20);
+  return *p;
+}
+
+vector_pool<message_ptr>& message_pool() {
+  static auto* p = new vector_pool<message_ptr>(size_t{4} << 20, size_t{1} << 20);
+  return *p;
+}
+
+} // namespace
+
+record_chunk::~record_chunk() {
+  message_pool().give(messages); // destroys the messages first
+  record_view_pool().give(records);
+  header_view_pool().give(headers);
+  cost_pool().give(costs);
+}
+
+bool copy_records() {
+  return copy_state().load(std::memory_order_relaxed);
+}
+
+bool set_copy_records(bool on) {
+  return copy_state().exchange(on);
+}
 
 bool direct_headers() {
   return direct_state().load(std::memory_order_relaxed) != direct_off;
@@ -211,8 +362,8 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
   auto chunk = std::make_shared<record_chunk>();
   chunk->topic = topic;
   chunk->partition = partition;
-  chunk->messages.reserve(n);
-  chunk->records.reserve(n);
+  chunk->messages = message_pool().take(n);
+  chunk->records = record_view_pool().take(n);
   // Headers are gathered in this thread's scratch vector, then copied once
   // into an array of exactly their number: no growing (a copy of the
   // whole array at each doubling, and fresh pages to fault in) per chunk.
@@ -244,14 +395,17 @@ std::shared_ptr<record_chunk> make_chunk(const std::string& topic, int32_t parti
     chunk->next_offset = msg->offset + 1;
     chunk->messages.push_back(std::move(msg));
   }
+  chunk->headers = header_view_pool().take(gathered.size());
   chunk->headers.assign(gathered.begin(), gathered.end());
   // A chunk of unusually many headers does not leave a large scratch
   // array behind on this thread.
   if (gathered.capacity() > (size_t{1} << 15))
     std::vector<codecs::header_view>{}.swap(gathered);
+  if (copy_records() && !chunk->messages.empty())
+    copy_out(*chunk);
   // Header views point into the chunk's own array, now final: each
   // record's are the next `header_count` of them.
-  chunk->costs.reserve(chunk->records.size());
+  chunk->costs = cost_pool().take(chunk->records.size());
   size_t first_header = 0;
   for (auto& r : chunk->records) {
     r.headers = r.header_count > 0 ? chunk->headers.data() + first_header

@@ -207,8 +207,11 @@ TEST(record_chunk, building_a_chunk_allocates_nothing_per_record) {
   auto p = producer::connect(b->bootstrap());
   ASSERT_TRUE(p);
   const size_t warm = 1000, few = 10, many = 1000;
+  // Warmed with a chunk of each size: the pools then hold arrays and a
+  // buffer of both sizes, as they do in steady state.
   // The bench's shape: a key, a 100-byte value, two headers.
-  for (size_t i = 0; i < warm + few + many; ++i) {
+  const size_t total = warm + few + few + many;
+  for (size_t i = 0; i < total; ++i) {
     rd_kafka_headers_t* hdrs = rd_kafka_headers_new(2);
     rd_kafka_header_add(hdrs, "source", -1, "kesm-bench", -1);
     rd_kafka_header_add(hdrs, "trace", -1, "0123456789abcdef", -1);
@@ -222,8 +225,8 @@ TEST(record_chunk, building_a_chunk_allocates_nothing_per_record) {
               RD_KAFKA_RESP_ERR_NO_ERROR);
   }
   ASSERT_TRUE(p->flush(10000));
-  auto c = consume_all(b->bootstrap(), "n", warm + few + many);
-  ASSERT_EQ(c.msgs.size(), warm + few + many);
+  auto c = consume_all(b->bootstrap(), "n", total);
+  ASSERT_EQ(c.msgs.size(), total);
   std::vector<rd_kafka_message_t*> raw;
   for (auto& m : c.msgs)
     raw.push_back(m.release());
@@ -238,9 +241,171 @@ TEST(record_chunk, building_a_chunk_allocates_nothing_per_record) {
     return after - before;
   };
   allocations_for(0, warm); // this thread's scratch array grows once
-  auto for_few = allocations_for(warm, few);
-  auto for_many = allocations_for(warm + few, many);
+  allocations_for(warm, few);
+  auto for_few = allocations_for(warm + few, few);
+  auto for_many = allocations_for(warm + few + few, many);
   EXPECT_EQ(for_many, for_few)
     << "a chunk of 1,000 records allocates more often than one of 10";
   EXPECT_LE(for_many, 8u);
+}
+
+namespace {
+
+/// Whether [p, p + n) lies inside the chunk's copied bytes.
+bool in_copied(const record_chunk& c, const void* p, size_t n) {
+  auto* b = c.copied.get();
+  auto* q = static_cast<const char*>(p);
+  return b != nullptr && q >= b && q + n <= b + c.copy_bytes;
+}
+
+/// Keys and values of every shape: none, empty, some bytes; a tombstone.
+struct shaped_record {
+  std::optional<std::string> key, value;
+};
+
+std::vector<shaped_record> record_shapes() {
+  return {{std::nullopt, std::string("v0")},
+          {std::string(), std::string()},
+          {std::string("k2"), std::nullopt},
+          {std::string("k3"), std::string(3000, 'x')},
+          {std::nullopt, std::nullopt}};
+}
+
+} // namespace
+
+// By default a chunk copies its records' bytes out of librdkafka's
+// messages and destroys them at once: every view points into the chunk's
+// own buffer, with no key, an empty key, a tombstone and every header
+// shape kept as they were; with KESM_COPY_RECORDS=0 the views point into
+// the messages the chunk keeps. Both header readers are covered (the
+// parsed one keeps names in librdkafka's list, freed with the message).
+TEST(record_chunk, a_copied_chunk_owns_every_byte_it_views) {
+  auto b = embedded_broker::start(1);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->create_topic("s", 1));
+  auto p = producer::connect(b->bootstrap());
+  ASSERT_TRUE(p);
+  auto shapes = record_shapes();
+  auto sets = header_sets();
+  const size_t rounds = 4; // copied and not, each with both header readers
+  for (size_t round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      auto& s = shapes[i];
+      auto& set = sets[i % sets.size()];
+      rd_kafka_headers_t* hdrs = rd_kafka_headers_new(set.size());
+      for (auto& h : set)
+        rd_kafka_header_add(hdrs, h.name.data(),
+                            static_cast<ssize_t>(h.name.size()),
+                            h.null ? nullptr : h.value.data(),
+                            static_cast<ssize_t>(h.value.size()));
+      const char* key = s.key ? s.key->data() : nullptr;
+      size_t key_len = s.key ? s.key->size() : 0;
+      char* value = s.value ? const_cast<char*>(s.value->data()) : nullptr;
+      size_t value_len = s.value ? s.value->size() : 0;
+      ASSERT_EQ(rd_kafka_producev(
+                  p->handle(), RD_KAFKA_V_TOPIC("s"), RD_KAFKA_V_PARTITION(0),
+                  RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                  RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END),
+                RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+  ASSERT_TRUE(p->flush(10000));
+  auto c = consume_all(b->bootstrap(), "s", rounds * shapes.size());
+  ASSERT_EQ(c.msgs.size(), rounds * shapes.size());
+  bool was_copying = copy_records();
+  bool was_direct = direct_headers();
+  for (size_t round = 0; round < rounds; ++round) {
+    bool copying = round < 2;
+    set_copy_records(copying);
+    set_direct_headers(round % 2 == 0);
+    std::vector<rd_kafka_message_t*> raw;
+    for (size_t i = 0; i < shapes.size(); ++i)
+      raw.push_back(c.msgs[round * shapes.size() + i].release());
+    auto chunk = make_chunk("s", 0, raw.data(), raw.size(), nullptr);
+    ASSERT_EQ(chunk->records.size(), shapes.size());
+    EXPECT_EQ(chunk->messages.size(), copying ? 0u : shapes.size());
+    EXPECT_EQ(chunk->copied != nullptr, copying);
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      SCOPED_TRACE("round " + std::to_string(round) + ", record "
+                   + std::to_string(i));
+      auto& r = chunk->records[i];
+      auto& s = shapes[i];
+      EXPECT_EQ(r.offset, static_cast<int64_t>(round * shapes.size() + i));
+      ASSERT_EQ(r.key != nullptr, s.key.has_value());
+      ASSERT_EQ(r.value != nullptr, s.value.has_value());
+      if (s.key) {
+        EXPECT_EQ(std::string(static_cast<const char*>(r.key), r.key_len), *s.key);
+        EXPECT_EQ(in_copied(*chunk, r.key, r.key_len), copying);
+      }
+      if (s.value) {
+        EXPECT_EQ(std::string(static_cast<const char*>(r.value), r.value_len),
+                  *s.value);
+        EXPECT_EQ(in_copied(*chunk, r.value, r.value_len), copying);
+      }
+      std::vector<codecs::header_view> hs(r.headers, r.headers + r.header_count);
+      EXPECT_EQ(copy(hs), sets[i % sets.size()]);
+      for (auto& h : hs) {
+        if (!h.name.empty()) {
+          EXPECT_EQ(in_copied(*chunk, h.name.data(), h.name.size()), copying);
+        }
+        if (h.value != nullptr && h.value_len > 0) {
+          EXPECT_EQ(in_copied(*chunk, h.value, h.value_len), copying);
+        }
+      }
+    }
+  }
+  set_copy_records(was_copying);
+  set_direct_headers(was_direct);
+}
+
+// The pools chunks and batches take their arrays from: an array given
+// back is the next one taken (its pages stay mapped), within the pool's
+// bounds.
+TEST(vector_pool, reuses_arrays_within_its_bounds) {
+  vector_pool<uint64_t> pool(64 * 1024, 16 * 1024);
+  auto a = pool.take(1000);
+  EXPECT_GE(a.capacity(), 1000u);
+  EXPECT_TRUE(a.empty());
+  a.resize(1000, 7);
+  const auto* data = a.data();
+  pool.give(a);
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(pool.idle_bytes(), 1000 * sizeof(uint64_t));
+  auto again = pool.take(500);
+  EXPECT_EQ(again.data(), data) << "the array given back is taken again";
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  // Larger than `max_bytes` (16 KB): freed, not kept.
+  auto big = pool.take(4096);
+  pool.give(big);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  // Too small to be worth a lock: freed.
+  auto tiny = pool.take(10);
+  pool.give(tiny);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  // At most `max_idle_bytes` (64 KB) wait: 8 of 16 arrays of 8 KB.
+  std::vector<std::vector<uint64_t>> held;
+  for (int i = 0; i < 16; ++i)
+    held.push_back(pool.take(1024));
+  for (auto& v : held)
+    pool.give(v);
+  EXPECT_EQ(pool.idle_bytes(), 64u * 1024);
+}
+
+TEST(byte_pool, reuses_buffers_by_size_class) {
+  auto a = byte_pool::take(5000); // the 8 KB class
+  ASSERT_NE(a, nullptr);
+  a[4999] = 1;
+  auto* p = a.get();
+  auto idle = byte_pool::idle_bytes();
+  a.reset();
+  EXPECT_EQ(byte_pool::idle_bytes(), idle + 8192);
+  auto b = byte_pool::take(8192);
+  EXPECT_EQ(b.get(), p) << "a buffer of the same class is reused";
+  EXPECT_EQ(byte_pool::idle_bytes(), idle);
+  // Over 16 MB: allocated and freed, never kept.
+  auto huge = byte_pool::take((size_t{16} << 20) + 1);
+  ASSERT_NE(huge, nullptr);
+  huge.reset();
+  EXPECT_EQ(byte_pool::idle_bytes(), idle);
 }
