@@ -68,14 +68,20 @@ std::vector<std::vector<header_copy>> header_sets() {
   };
 }
 
+// librdkafka's header list for one set; rd_kafka_producev takes it over.
+rd_kafka_headers_t* make_headers(const std::vector<header_copy>& set) {
+  rd_kafka_headers_t* hdrs = rd_kafka_headers_new(set.size());
+  for (auto& h : set)
+    rd_kafka_header_add(hdrs, h.name.data(),
+                        static_cast<ssize_t>(h.name.size()),
+                        h.null ? nullptr : h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
+  return hdrs;
+}
+
 void produce_all(producer& p, const std::string& topic) {
   for (auto& set : header_sets()) {
-    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(set.size());
-    for (auto& h : set)
-      rd_kafka_header_add(hdrs, h.name.data(),
-                          static_cast<ssize_t>(h.name.size()),
-                          h.null ? nullptr : h.value.data(),
-                          static_cast<ssize_t>(h.value.size()));
+    rd_kafka_headers_t* hdrs = make_headers(set);
     std::string value = "v";
     auto err = rd_kafka_producev(
       p.handle(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
@@ -292,12 +298,7 @@ TEST(record_chunk, a_copied_chunk_owns_every_byte_it_views) {
     for (size_t i = 0; i < shapes.size(); ++i) {
       auto& s = shapes[i];
       auto& set = sets[i % sets.size()];
-      rd_kafka_headers_t* hdrs = rd_kafka_headers_new(set.size());
-      for (auto& h : set)
-        rd_kafka_header_add(hdrs, h.name.data(),
-                            static_cast<ssize_t>(h.name.size()),
-                            h.null ? nullptr : h.value.data(),
-                            static_cast<ssize_t>(h.value.size()));
+      rd_kafka_headers_t* hdrs = make_headers(set);
       const char* key = s.key ? s.key->data() : nullptr;
       size_t key_len = s.key ? s.key->size() : 0;
       char* value = s.value ? const_cast<char*>(s.value->data()) : nullptr;
