@@ -29,10 +29,10 @@ for i in range(5):
     text += fault("caf worker", 300, 11.0 + i * 0.01)
 
 
-def run(*args, ok=True):
+def run(*args):
     p = subprocess.run([sys.executable, TOOL, "-", *args], input=text,
                        capture_output=True, text=True)
-    if ok and p.returncode != 0:
+    if p.returncode != 0:
         sys.exit(f"fault_times failed ({p.returncode}): {p.stderr}")
     return p
 
@@ -62,18 +62,20 @@ expect("  300 5 0.04 s 3 (60 %)" in out, "--thread and --early", out)
 out = run("--thread", "nobody").stdout
 expect("no thread named nobody" in out, "an absent thread is said", out)
 
-p = run("--early", "a,b", ok=False)
-expect(p.returncode != 0 and "--early takes milliseconds" in p.stderr,
-       "a bad --early is refused in one line", p.stderr)
-p = run("--early", "0", ok=False)
-expect(p.returncode != 0 and "at least one time above 0 ms" in p.stderr,
-       "--early of 0 is refused", p.stderr)
-p = subprocess.run([sys.executable, TOOL, "-"], input="nothing here\n",
-                   capture_output=True, text=True)
-expect(p.returncode != 0 and "no events in the input" in p.stderr,
-       "an input without events is refused", p.stderr)
-p = subprocess.run([sys.executable, TOOL, "/nonexistent/pf.txt"],
-                   capture_output=True, text=True)
-expect(p.returncode != 0 and "cannot read /nonexistent/pf.txt" in p.stderr,
-       "a missing file is said in one line", p.stderr)
+def refused(args, needle, what, stdin=None):
+    """The tool exits non-zero with NEEDLE in its one-line error."""
+    p = subprocess.run([sys.executable, TOOL, *args],
+                       input=text if stdin is None else stdin,
+                       capture_output=True, text=True)
+    expect(p.returncode != 0 and needle in p.stderr, what, p.stderr)
+
+
+refused(["-", "--early", "a,b"], "--early takes milliseconds",
+        "a bad --early is refused in one line")
+refused(["-", "--early", "0"], "at least one time above 0 ms",
+        "--early of 0 is refused")
+refused(["-"], "no events in the input",
+        "an input without events is refused", stdin="nothing here\n")
+refused(["/nonexistent/pf.txt"], "cannot read /nonexistent/pf.txt",
+        "a missing file is said in one line")
 print("fault_times: all checks passed")
