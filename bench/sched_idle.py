@@ -34,8 +34,8 @@ PERIODS = [(0, 50), (50, 200), (200, 1000), (1000, 10000), (10000, None)]
 
 
 def parse(lines):
-    """(cpu, time, prev tid, next tid, next comm) per event, and the
-    process (tgid) and name of every thread that was switched out."""
+    """(cpu, time, prev tid, next tid) per event; the process (tgid) of
+    every thread seen switched out, and every thread's name."""
     events, tgid, comm = [], {}, {}
     for line in lines:
         m = EVENT.match(line)
@@ -159,7 +159,7 @@ def main(argv=None):
               f"of {cores} cores over {n} bins")
     print(f"events that do not follow on from their CPU's last: {gaps} of "
           f"{len(events)}")
-    seconds = (n * bin_s) if n else 0
+    seconds = n * bin_s
     idle.sort()
     if idle and seconds > 0:
         med = idle[len(idle) // 2]

@@ -7,8 +7,9 @@ With --cores 1.0 only the first may count; with --cores 0.1 both do. A
 C++ symbol holding spaces keeps its whole name, a frame with no symbol
 is named for its library, and a sched event's stack is not a sample.
 """
-import subprocess
 import sys
+
+from tool_checks import expect, refused, run_ok
 
 TOOL = sys.argv[1]
 
@@ -44,16 +45,7 @@ for i in range(20):  # idle window: 100.5-100.6 s
 
 
 def run(*args):
-    p = subprocess.run([sys.executable, TOOL, "-", *args], input=text,
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"busy_profile failed ({p.returncode}): {p.stderr}")
-    return p.stdout
-
-
-def expect(cond, what, out):
-    if not cond:
-        sys.exit(f"FAILED: {what}\n--- output ---\n{out}")
+    return run_ok(TOOL, ["-", *args], text).stdout
 
 
 out = run("--cores", "1.0")
@@ -84,16 +76,10 @@ expect("2 of 2 windows kept, 170 of 170 samples" in out,
        "a lower threshold keeps both windows", out)
 expect("clear_page_erms [k]" in out, "kernel frames are marked [k]", out)
 
-p = subprocess.run([sys.executable, TOOL, "-", "--cores", "5"], input=text,
-                   capture_output=True, text=True)
-expect(p.returncode != 0 and "lower --cores" in p.stderr,
-       "no busy window: a one-line error that says what to do", p.stderr)
-p = subprocess.run([sys.executable, TOOL, "-", "--cores", "1", "--freq",
-                    "1998"], input=text, capture_output=True, text=True)
-expect(p.returncode != 0 and "the busiest had 0.75" in p.stderr,
-       "--freq: 0.75 of a core is under 1", p.stderr)
-p = subprocess.run([sys.executable, TOOL, "-"], input="nothing\n",
-                   capture_output=True, text=True)
-expect(p.returncode != 0 and "no cpu-clock samples" in p.stderr,
-       "input without samples: a one-line error", p.stderr)
+refused(TOOL, ["-", "--cores", "5"], text, "lower --cores",
+        "no busy window: a one-line error that says what to do")
+refused(TOOL, ["-", "--cores", "1", "--freq", "1998"], text,
+        "the busiest had 0.75", "--freq: 0.75 of a core is under 1")
+refused(TOOL, ["-"], "nothing\n", "no cpu-clock samples",
+        "input without samples: a one-line error")
 print("busy_profile: ok")

@@ -7,8 +7,9 @@ times evenly over 0.91 s. A worker thread whose name holds a space faults 5
 times. The counts per window, the share per thread name, the order of
 the threads and the errors are checked.
 """
-import subprocess
 import sys
+
+from tool_checks import expect, refused, run_ok
 
 TOOL = sys.argv[1]
 
@@ -30,16 +31,7 @@ for i in range(5):
 
 
 def run(*args):
-    p = subprocess.run([sys.executable, TOOL, "-", *args], input=text,
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"fault_times failed ({p.returncode}): {p.stderr}")
-    return p
-
-
-def expect(cond, what, out):
-    if not cond:
-        sys.exit(f"FAILED: {what}\n--- output ---\n{out}")
+    return run_ok(TOOL, ["-", *args], text)
 
 
 out = run().stdout
@@ -62,20 +54,12 @@ expect("  300 5 0.04 s 3 (60 %)" in out, "--thread and --early", out)
 out = run("--thread", "nobody").stdout
 expect("no thread named nobody" in out, "an absent thread is said", out)
 
-def refused(args, needle, what, stdin=None):
-    """The tool exits non-zero with NEEDLE in its one-line error."""
-    p = subprocess.run([sys.executable, TOOL, *args],
-                       input=text if stdin is None else stdin,
-                       capture_output=True, text=True)
-    expect(p.returncode != 0 and needle in p.stderr, what, p.stderr)
-
-
-refused(["-", "--early", "a,b"], "--early takes milliseconds",
+refused(TOOL, ["-", "--early", "a,b"], text, "--early takes milliseconds",
         "a bad --early is refused in one line")
-refused(["-", "--early", "0"], "at least one time above 0 ms",
+refused(TOOL, ["-", "--early", "0"], text, "at least one time above 0 ms",
         "--early of 0 is refused")
-refused(["-"], "no events in the input",
-        "an input without events is refused", stdin="nothing here\n")
-refused(["/nonexistent/pf.txt"], "cannot read /nonexistent/pf.txt",
+refused(TOOL, ["-"], "nothing here\n", "no events in the input",
+        "an input without events is refused")
+refused(TOOL, ["/nonexistent/pf.txt"], text, "cannot read /nonexistent/pf.txt",
         "a missing file is said in one line")
 print("fault_times: all checks passed")

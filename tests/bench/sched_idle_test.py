@@ -8,8 +8,9 @@ is unknown. CPU 1: the main thread runs 0-40 ms, idles 5 ms. The busy,
 unknown and idle cores per bin, the groups' names, the idle periods and
 the errors are checked.
 """
-import subprocess
 import sys
+
+from tool_checks import expect, refused, run_tool
 
 TOOL = sys.argv[1]
 
@@ -35,18 +36,7 @@ text = "".join([
 ])
 
 
-def run(*args, stdin=text):
-    p = subprocess.run([sys.executable, TOOL, "-", *args], input=stdin,
-                       capture_output=True, text=True)
-    return p
-
-
-def expect(cond, what, out):
-    if not cond:
-        sys.exit(f"FAILED: {what}\n--- output ---\n{out}")
-
-
-p = run()
+p = run_tool(TOOL, ["-"], text)
 out = p.stdout
 expect(p.returncode == 0, "runs", p.stderr)
 lines = out.splitlines()
@@ -67,20 +57,16 @@ expect("idle periods: 2, 33 a second, median 5000 us, 0.12 cores in all"
        in out, "idle periods with both ends recorded", out)
 expect("1000-10000 us:      2 periods" in out, "their lengths", out)
 
-out = run("--from", "0.02", "--to", "0.04").stdout
+out = run_tool(TOOL, ["-", "--from", "0.02", "--to", "0.04"], text).stdout
 expect("over 1 bins" in out and "idle periods: none in the window" in out,
        "--from/--to keep one bin and no idle period", out)
 
 
-def refused(args, needle, what, stdin=text):
-    p = run(*args, stdin=stdin)
-    expect(p.returncode != 0 and needle in p.stderr, what, p.stderr)
-
-
-refused(["--bin", "0"], "--bin 0: give the bin's length in ms, above 0",
+refused(TOOL, ["-", "--bin", "0"], text,
+        "--bin 0: give the bin's length in ms, above 0",
         "a bin of 0 is refused in one line")
-refused(["--from", "2", "--to", "1"], "the window is empty",
+refused(TOOL, ["-", "--from", "2", "--to", "1"], text, "the window is empty",
         "an empty window is refused")
-refused([], "no sched_switch events", "an input without events is refused",
-        stdin="nothing here\n")
+refused(TOOL, ["-"], "nothing here\n", "no sched_switch events",
+        "an input without events is refused")
 print("sched_idle: all checks passed")
