@@ -35,6 +35,11 @@ constexpr size_t max_body_bytes = 64 * 1024 * 1024;
 /// the connection's thread.
 constexpr size_t keep_body_bytes = 8 * 1024 * 1024;
 
+/// Spare bytes a body always has after its end (`function_server.hpp`):
+/// simdjson's padding, so its parser reads the body where it is instead
+/// of copying it into a padded buffer of its own first.
+constexpr size_t body_padding = 64;
+
 /// A connection read in large pieces. cpp-httplib asks its stream for at
 /// most 4 KB at a time, and its own socket stream makes each ask a poll()
 /// and a recv(): about 100 of each for a 400 KB event, 35 % of the
@@ -65,6 +70,30 @@ public:
   }
   bool is_writable() const override {
     return wait_for(sock_, POLLOUT, idle_seconds * 1000);
+  }
+
+  /// Reads exactly `n` bytes into `dst`: what is buffered first, the rest
+  /// straight from the socket, with no copy between (a request body).
+  /// Never reads past them; false when the connection ends, fails or
+  /// stays silent for the idle time first.
+  bool read_exact(char* dst, size_t n) {
+    size_t done = std::min(n, end_ - begin_);
+    std::memcpy(dst, buf_.data() + begin_, done);
+    begin_ += done;
+    while (done < n) {
+      auto got = ::recv(sock_, dst + done, n - done, MSG_DONTWAIT);
+      if (got > 0) {
+        done += static_cast<size_t>(got);
+        continue;
+      }
+      if (got == 0)
+        return false;
+      if (errno == EINTR)
+        continue;
+      if ((errno != EAGAIN && errno != EWOULDBLOCK) || !is_readable())
+        return false;
+    }
+    return true;
   }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -109,6 +138,10 @@ private:
 /// the connection cannot carry another request.
 thread_local bool close_after_reply = false;
 
+/// The connection the calling pool thread serves, for a handler that
+/// reads its body from it directly.
+thread_local read_ahead_stream* current_stream = nullptr;
+
 /// cpp-httplib's server with a connection loop over `read_ahead_stream`.
 class read_ahead_server : public httplib::Server {
 public:
@@ -129,6 +162,7 @@ private:
     timeval limit{idle_seconds, 0};
     ::setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
     read_ahead_stream strm(sock, stopping_);
+    current_stream = &strm;
     while (!stopping_ && strm.wait_readable(idle_seconds * 1000)) {
       bool closed = false;
       close_after_reply = false;
@@ -139,6 +173,7 @@ private:
           || closed || close_after_reply)
         break;
     }
+    current_stream = nullptr;
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return true;
@@ -167,8 +202,13 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
   // it is read (below).
   impl_->server.set_payload_max_length(max_body_bytes);
   // The body is read into a buffer the pool thread keeps from call to
-  // call, sized once from Content-Length: no growing string, no fresh
-  // pages for every event.
+  // call, sized once from Content-Length, with `body_padding` spare bytes
+  // after it: no growing string, no fresh pages for every event, and no
+  // copy for a parser that needs padding. A body with Content-Length
+  // goes from the socket (or what the connection read ahead) straight
+  // into it; httplib's reader, which hands it over 4 KB at a time through
+  // a buffer of its own, reads only chunked bodies (docs/benchmarks.md,
+  // "The function server's body, read in place").
   impl_->server.Post(".*", [this](const httplib::Request& req,
                                   httplib::Response& res,
                                   const httplib::ContentReader& read) {
@@ -183,18 +223,31 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
       return;
     }
     thread_local std::string body;
-    body.clear();
-    body.reserve(length);
-    bool whole = read([](const char* data, size_t n) {
-      body.append(data, n);
-      return true;
-    });
+    bool whole;
+    if (!req.has_header("Transfer-Encoding") && current_stream != nullptr) {
+      // Not cleared first: resize() then zeroes only what the body grew
+      // by since the last call, not all of it.
+      body.reserve(length + body_padding);
+      body.resize(length);
+      whole = current_stream->read_exact(body.data(), length);
+    } else {
+      body.clear();
+      body.reserve(length + body_padding);
+      whole = read([](const char* data, size_t n) {
+        body.append(data, n);
+        return true;
+      });
+      if (body.capacity() < body.size() + body_padding)
+        body.reserve(body.size() + body_padding);
+    }
     if (!whole) {
       // The client hung up mid-body, or a chunked body passed the limit
       // (httplib set 413): the handler never sees part of an event.
       if (res.status < 400)
         res.status = 400;
       close_after_reply = true;
+      if (body.capacity() > keep_body_bytes)
+        std::string().swap(body);
       return;
     }
     auto reply = impl_->fn(body);

@@ -24,6 +24,9 @@ struct function_reply {
 /// destructor stops it.
 class function_server {
 public:
+  /// The body a handler gets has at least 64 bytes of capacity past its
+  /// end (`body.capacity() >= body.size() + 64`), simdjson's padding: its
+  /// parser reads the body in place rather than copying it first.
   using handler = std::function<function_reply(const std::string& body)>;
 
   explicit function_server(handler h);
