@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -365,13 +367,13 @@ TEST(record_chunk, a_copied_chunk_owns_every_byte_it_views) {
 TEST(vector_pool, reuses_arrays_within_its_bounds) {
   vector_pool<uint64_t> pool(64 * 1024, 16 * 1024);
   auto a = pool.take(1000);
-  EXPECT_GE(a.capacity(), 1000u);
+  EXPECT_EQ(a.capacity(), 1024u) << "the class 1000 rounds up to";
   EXPECT_TRUE(a.empty());
   a.resize(1000, 7);
   const auto* data = a.data();
   pool.give(a);
   EXPECT_TRUE(a.empty());
-  EXPECT_EQ(pool.idle_bytes(), 1000 * sizeof(uint64_t));
+  EXPECT_EQ(pool.idle_bytes(), 1024 * sizeof(uint64_t));
   auto again = pool.take(500);
   EXPECT_EQ(again.data(), data) << "the array given back is taken again";
   EXPECT_TRUE(again.empty());
@@ -381,7 +383,8 @@ TEST(vector_pool, reuses_arrays_within_its_bounds) {
   pool.give(big);
   EXPECT_EQ(pool.idle_bytes(), 0u);
   // Too small to be worth a lock: freed.
-  auto tiny = pool.take(10);
+  std::vector<uint64_t> tiny;
+  tiny.reserve(10);
   pool.give(tiny);
   EXPECT_EQ(pool.idle_bytes(), 0u);
   // At most `max_idle_bytes` (64 KB) wait: 8 of 16 arrays of 8 KB.
@@ -391,6 +394,54 @@ TEST(vector_pool, reuses_arrays_within_its_bounds) {
   for (auto& v : held)
     pool.give(v);
   EXPECT_EQ(pool.idle_bytes(), 64u * 1024);
+}
+
+TEST(vector_pool, hands_out_arrays_by_size_class) {
+  vector_pool<uint64_t> pool(1024 * 1024, 64 * 1024);
+  // Small arrays given back (a many-partition run's chunks), then one
+  // large one (a batch's): the large take must not get a small array to
+  // grow, and the small takes must not use up the large one.
+  std::vector<std::vector<uint64_t>> small;
+  std::vector<const uint64_t*> small_data;
+  for (int i = 0; i < 4; ++i) {
+    small.push_back(pool.take(100));
+    EXPECT_EQ(small.back().capacity(), 128u);
+    small_data.push_back(small.back().data());
+  }
+  auto large = pool.take(1000);
+  const auto* large_data = large.data();
+  for (auto& v : small)
+    pool.give(v);
+  pool.give(large);
+  auto batch = pool.take(1000);
+  EXPECT_EQ(batch.data(), large_data) << "the 1,024-element array";
+  auto chunk = pool.take(90);
+  EXPECT_EQ(chunk.capacity(), 128u);
+  EXPECT_NE(std::find(small_data.begin(), small_data.end(), chunk.data()),
+            small_data.end())
+    << "a 128-element array given back";
+  // Two classes above is close enough: a 100-element take gets a
+  // 512-element array when nothing smaller waits...
+  pool.give(batch);
+  pool.give(chunk);
+  for (int i = 0; i < 4; ++i)
+    pool.take(100);
+  std::vector<uint64_t> mid;
+  mid.reserve(512);
+  const auto* mid_data = mid.data();
+  pool.give(mid);
+  EXPECT_EQ(pool.take(100).data(), mid_data);
+  // ...but not three: the 1,024-element one stays for a batch.
+  auto fresh = pool.take(100);
+  EXPECT_NE(fresh.data(), large_data);
+  EXPECT_EQ(fresh.capacity(), 128u);
+  EXPECT_EQ(pool.idle_bytes(), 1024 * sizeof(uint64_t));
+  // An array grown past its class waits in the largest class it holds.
+  std::vector<uint64_t> grown;
+  grown.reserve(700);
+  const auto* grown_data = grown.data();
+  pool.give(grown);
+  EXPECT_EQ(pool.take(500).data(), grown_data) << "filed as 512, 700 held";
 }
 
 TEST(byte_pool, reuses_buffers_by_size_class) {
