@@ -110,9 +110,10 @@ bool load(dataset& ds) {
     }
   }
   bool ok = static_cast<bool>(prod->flush(60000));
-  std::fprintf(stderr, "%sloaded %s: %llu records%s\n", tty ? "\r" : "",
+  // On a terminal, 20 spaces clear what the progress line left.
+  std::fprintf(stderr, "%sloaded %s: %llu records%*s\n", tty ? "\r" : "",
                ds.topic.c_str(), static_cast<unsigned long long>(ds.records),
-               tty ? "                    " : "");
+               tty ? 20 : 0, "");
   return ok;
 }
 

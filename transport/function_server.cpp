@@ -231,8 +231,8 @@ function_server::function_server(handler h) : impl_(std::make_unique<impl>()) {
       body.resize(length);
       whole = current_stream->read_exact(body.data(), length);
     } else {
+      // Chunked: no length to size the buffer from; padded once read.
       body.clear();
-      body.reserve(length + body_padding);
       whole = read([](const char* data, size_t n) {
         body.append(data, n);
         return true;
