@@ -114,20 +114,56 @@ size_t drop_repeats(reader_state& st, rd_kafka_message_t** msgs, size_t n) {
   return kept;
 }
 
+size_t byte_limit(const reader_state& st) {
+  return st.limits.max_bytes + (st.share ? st.share->granted() : 0);
+}
+
+/// Bytes the reader may take now. With the budget it first asks for
+/// steps until what its queue holds (a drain step at most) fits at the
+/// last chunk's bytes a record, while steps are free; at the limit with
+/// none free, the budget's wake-up (or credit) drains again.
+size_t byte_room(reader_state& st) {
+  auto room = [&st] {
+    auto limit = byte_limit(st);
+    return limit > st.outstanding_bytes ? limit - st.outstanding_bytes : 0;
+  };
+  if (st.budget && room() < st.limits.drain_step * st.record_bytes) {
+    auto queued = std::min(st.limits.drain_step,
+                           rd_kafka_queue_length(st.queue->get()));
+    while (room() < queued * st.record_bytes
+           && st.budget->ask(st.share) == reader_budget::answer::granted) {
+      // one more step
+    }
+  }
+  return room();
+}
+
+/// Gives back the budget's steps the reader holds and does not need (it
+/// found its queue empty, or was granted a step after it had emptied it).
+void settle(reader_state& st) {
+  if (st.budget)
+    st.budget->settle(*st.share, st.outstanding_bytes, st.limits.max_bytes);
+}
+
 void drain(self_ptr self) {
   auto& st = self->state;
   if (!st.queue || st.parked)
     return;
-  if (st.outstanding_records >= st.limits.max_records
-      || st.outstanding_bytes >= st.limits.max_bytes)
+  if (st.outstanding_records >= st.limits.max_records)
     return; // credit will call us again
   // Re-armed after the last take and nothing enqueued since (that would
   // have set the signal and sent a wake-up): the queue is empty. Credit
   // from each finished batch lands here; no take to find nothing.
-  if (st.signal->armed_and_quiet())
+  if (st.signal->armed_and_quiet()) {
+    settle(st);
     return;
-  size_t want = std::min(st.limits.drain_step,
-                         st.limits.max_records - st.outstanding_records);
+  }
+  auto room = byte_room(st);
+  if (room == 0)
+    return; // credit (or the budget's wake-up) will call us again
+  size_t fit = room / st.record_bytes + 1;
+  size_t want = std::min({st.limits.drain_step,
+                          st.limits.max_records - st.outstanding_records, fit});
   st.scratch.resize(want);
   auto n = rd_kafka_consume_batch_queue(st.queue->get(), 0,
                                         st.scratch.data(), want);
@@ -148,8 +184,10 @@ void drain(self_ptr self) {
   } else {
     st.woke_on_nothing = false;
   }
-  if (nothing)
+  if (nothing) {
+    settle(st);
     return;
+  }
   auto kept = drop_repeats(st, st.scratch.data(), static_cast<size_t>(n));
   // Relaxed: the supervisor only needs to see them change eventually, and
   // a stale offset restarts the fetch behind us (repeats are dropped).
@@ -160,6 +198,8 @@ void drain(self_ptr self) {
   std::vector<std::string> errors;
   auto chunk = transport::make_chunk(st.topic, st.partition,
                                      st.scratch.data(), kept, &errors);
+  if (!chunk->records.empty())
+    st.record_bytes = std::max<size_t>(1, chunk->bytes / chunk->records.size());
   transport::count(st.polled, static_cast<double>(chunk->records.size()));
   transport::count(st.throughput, static_cast<double>(
                                     chunk->bytes
@@ -192,7 +232,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                std::shared_ptr<reader_probe> probe,
                                transport::mapping_counters counters,
                                filter_ptr filter,
-                               transport::schema_decoding_ptr schemas) {
+                               transport::schema_decoding_ptr schemas,
+                               reader_budget_ptr budget) {
   auto& st = self->state;
   st.topic = std::move(topic);
   st.partition = partition;
@@ -211,6 +252,13 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
   st.schema_errors = counters.schema_errors;
   if (filter)
     st.filter = filter->clone();
+  if (budget) {
+    st.budget = std::move(budget);
+    st.share = st.budget->open(
+      [hdl = caf::actor_cast<caf::actor>(self)] {
+        caf::anon_send(hdl, wake_atom_v);
+      });
+  }
   self->set_exit_handler([=](caf::exit_msg& msg) {
     self->state.queue.reset(); // release the librdkafka queue at once
     self->quit(msg.reason);
@@ -234,6 +282,7 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
       st.outstanding_records -= std::min<size_t>(st.outstanding_records,
                                                  records);
       st.outstanding_bytes -= std::min<size_t>(st.outstanding_bytes, bytes);
+      settle(st);
       drain(self);
     },
   };

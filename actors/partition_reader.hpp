@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/reader_budget.hpp"
 #include "actors/wake_signal.hpp"
 #include <prometheus/counter.h>
 
@@ -25,6 +26,8 @@ namespace kesm::actors {
 /// (`queued.max.messages.kbytes`) they bound memory whatever the backlog.
 struct reader_limits {
   size_t max_records = 20000;
+  /// With a mapping budget (`reader_budget`), the reader's floor: what it
+  /// may always hold; it holds more by the budget's steps.
   size_t max_bytes = 8 * 1024 * 1024;
   /// Records taken from the queue per wake-up before yielding.
   size_t drain_step = 1000;
@@ -94,6 +97,22 @@ struct reader_state {
   int64_t next_offset = -1;
   /// Published for the supervisor's fetch-stall check.
   std::shared_ptr<reader_probe> probe;
+  /// The mapping's shared budget and this reader's grant from it; null:
+  /// `limits.max_bytes` is all it may hold.
+  reader_budget_ptr budget;
+  std::shared_ptr<reader_budget::share> share;
+  /// Bytes a record of the last chunk took (`record_chunk::bytes`): a take
+  /// asks for no more records than fit under the byte limit by it.
+  size_t record_bytes = 1024;
+
+  reader_state() = default;
+  reader_state(const reader_state&) = delete;
+  reader_state& operator=(const reader_state&) = delete;
+  /// Gives the grant back (CAF destroys the state when the actor exits).
+  ~reader_state() {
+    if (budget && share)
+      budget->close(*share);
+  }
 
   static inline const char* name = "kesm.partition_reader";
 };
@@ -102,7 +121,12 @@ struct reader_state {
 /// (split off the consumer queue) when woken by the queue's event callback,
 /// never waiting on it, and hands ordered record chunks to its poller's
 /// batcher. Stops draining while its outstanding records or bytes are at
-/// their limit; credit from the batcher resumes it. Fetch errors are
+/// their limit; credit from the batcher resumes it. With the mapping's
+/// `budget`, its byte limit is `limits.max_bytes` plus what it was granted:
+/// at the limit it asks for a step, and waits for the budget's wake-up
+/// when none is free; it gives steps back as its credit comes in. A take
+/// asks for no more records than fit under the byte limit at the last
+/// chunk's bytes a record (one record over at most, as a rule). Fetch errors are
 /// reported to the supervisor as `(wake_atom, std::string)`.
 ///
 /// FilterCriteria: records that match no filter are left out of the chunk
@@ -147,7 +171,8 @@ caf::behavior partition_reader(caf::stateful_actor<reader_state>* self,
                                  filter
                                = nullptr,
                                transport::schema_decoding_ptr schemas
-                               = nullptr);
+                               = nullptr,
+                               reader_budget_ptr budget = nullptr);
 
 using filter_ptr = std::shared_ptr<const codecs::record_filter>;
 

@@ -54,6 +54,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   st.set_state("Creating");
   st.writer = std::make_shared<codecs::event_writer>(cfg.event_source_arn,
                                                      cfg.bootstrap_string());
+  if (st.opts.reader_budget > 0)
+    st.reader_bytes = std::make_shared<reader_budget>(st.opts.reader_budget);
   auto me = caf::actor_cast<caf::actor>(self);
   if (auto f = codecs::record_filter::compile(
         cfg.filter_patterns, cfg.schema_registry.enabled()); f) {

@@ -58,13 +58,16 @@ struct mapping_options {
   size_t max_payload = codecs::max_payload_bytes;
   reader_limits reader;
   /// Bytes all readers of this mapping may hand to batchers and not have
-  /// finished. Split evenly over the assigned partitions, each between 1 MB
-  /// and 12 MB (room for one full 6 MB batch with per-record overhead);
-  /// overrides
-  /// `reader.max_bytes`. 0: use `reader.max_bytes` as it is.
+  /// finished, beyond their floors: shared by the readers, a busy one
+  /// taking up to 12 MB (room for one full 6 MB batch with per-record
+  /// overhead) in 256 KB steps (`reader_budget`). So readers hold at most
+  /// `reader_budget + partitions * reader_floor` (plus one record each)
+  /// whatever the backlog and the partition count. Overrides
+  /// `reader.max_bytes`. 0: each reader holds `reader.max_bytes`.
   size_t reader_budget = 64 * 1024 * 1024;
-  /// The least a reader may hold, whatever the budget's split.
-  size_t reader_floor = 1024 * 1024;
+  /// What each reader may hold whatever the budget's state: one batch's
+  /// progress when busier readers hold the whole budget.
+  size_t reader_floor = 64 * 1024;
   /// librdkafka's pre-fetch limits per partition: KB of payload, and
   /// messages (which bounds the per-message overhead the KB do not count).
   /// 0: from the budgets below, split over the topic's partitions.

@@ -186,11 +186,8 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     signals.push_back(std::make_unique<wake_signal>(caf::actor{}, true));
     auto* sig = signals.back().get();
     auto limits = opts.reader;
-    if (opts.reader_budget > 0) {
-      size_t count = partitions.size() + static_cast<size_t>(parts->cnt);
-      limits.max_bytes = std::clamp<size_t>(opts.reader_budget / count,
-                                            opts.reader_floor, size_t{12} << 20);
-    }
+    if (reader_bytes)
+      limits.max_bytes = opts.reader_floor; // and steps of the shared budget
     // A full batch must fit, or the batcher would wait for the window.
     limits.max_records = std::max(limits.max_records,
                                   static_cast<size_t>(opts.config.batch_size));
@@ -203,7 +200,7 @@ void supervisor_state::assign(rd_kafka_topic_partition_list_t* parts) {
     auto reader = self->spawn<caf::monitored>(
       partition_reader, std::string(e.topic), e.partition, gen, skip_ts, wq,
       sig, batchers[poller], caf::actor_cast<caf::actor>(self), limits, probe,
-      counters, filter, opts.schemas);
+      counters, filter, opts.schemas, reader_bytes);
     ++readers_alive;
     self->send(batchers[poller], assign_atom_v, e.partition, gen, reader);
     sig->target = reader;

@@ -96,6 +96,9 @@ struct supervisor_state {
   transport::kafka_ptr rk;
   std::unique_ptr<watched_queue> consumer_queue;
   std::shared_ptr<const codecs::event_writer> writer;
+  /// What the readers may hold beyond their floors, shared by them
+  /// (`mapping_options::reader_budget`); null: each holds `reader.max_bytes`.
+  reader_budget_ptr reader_bytes;
   /// The compiled FilterCriteria; each reader filters with its own clone.
   std::shared_ptr<const codecs::record_filter> filter;
   std::vector<caf::actor> batchers;

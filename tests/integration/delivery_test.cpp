@@ -212,3 +212,99 @@ TEST(delivery, a_fetch_restart_behind_the_reader_passes_nothing_on_twice) {
   EXPECT_EQ(unique.size(), 550u);
   EXPECT_TRUE(strictly_increasing(fn.calls()));
 }
+
+namespace {
+
+/// Records polled and not finished while the function holds every call:
+/// the polled count once it has not grown for 700 ms (0 after 30 s).
+uint64_t held_when_still(runner& run, const caf::actor& m) {
+  uint64_t last = 0;
+  auto since = std::chrono::steady_clock::now();
+  auto deadline = since + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto polled = run.status(m).polled_records;
+    auto now = std::chrono::steady_clock::now();
+    if (polled != last) {
+      last = polled;
+      since = now;
+    } else if (polled > 0 && now - since > std::chrono::milliseconds(700)) {
+      return polled;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return 0;
+}
+
+/// Runs `per_partition` records on each of the first `busy` of 16
+/// partitions through a function that holds every call until the readers
+/// stop taking records; returns what they took by then. Then lets the
+/// function answer and checks that every record came once, in order.
+uint64_t held_by_readers(int busy, int per_partition, size_t budget,
+                         size_t floor) {
+  test_cluster cluster;
+  cluster.create_topic("held", 16);
+  for (int p = 0; p < busy; ++p)
+    cluster.produce("held", p, per_partition);
+  std::atomic<bool> open{false};
+  scripted_function fn([&](size_t, const invocation&) {
+    while (!open.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return transport::function_reply{};
+  });
+  runner run;
+  auto cfg = make_mapping(cluster.bootstrap(), "held",
+                          "\"StartingPosition\":\"TRIM_HORIZON\","
+                          "\"BatchSize\":100,"
+                          "\"MaximumBatchingWindowInSeconds\":0");
+  auto metrics = std::make_shared<transport::metrics>();
+  auto m = run.start(cfg, fn.url(), [&](actors::mapping_options& mo) {
+    mo.metrics = metrics;
+    mo.reader_budget = budget;
+    mo.reader_floor = floor;
+  });
+  auto held = held_when_still(run, m);
+  open = true;
+  auto total = static_cast<size_t>(busy * per_partition);
+  EXPECT_TRUE(eventually([&] { return fn.delivered() >= total; }));
+  EXPECT_TRUE(eventually([&] {
+    for (auto& p : cluster.offsets(cfg.consumer_group_id, "held"))
+      if (p.high > 0 && p.committed != p.high)
+        return false; // an empty partition has nothing to commit
+    return true;
+  }));
+  auto pos = positions(fn.calls());
+  std::set<std::pair<int32_t, int64_t>> unique(pos.begin(), pos.end());
+  EXPECT_EQ(pos.size(), total);
+  EXPECT_EQ(unique.size(), total);
+  EXPECT_TRUE(strictly_increasing(fn.calls()));
+  return held;
+}
+
+} // namespace
+
+// The readers of a mapping share one budget: with every partition busy
+// and the function holding its calls, they stop at the budget plus their
+// floors (each record accounts for at least `record_overhead` bytes, and
+// a reader may take one record over). Before the shared budget each
+// reader's first take could be a whole drain step (1,000 records) past
+// its limit: these readers held all 8,000 records.
+TEST(delivery, readers_hold_no_more_than_the_budget_and_their_floors) {
+  constexpr size_t budget = 512 * 1024, floor = 16 * 1024;
+  auto held = held_by_readers(16, 500, budget, floor);
+  std::printf("readers held %llu records\n",
+              static_cast<unsigned long long>(held));
+  EXPECT_GE(held, 500u) << "at least the calls in flight";
+  EXPECT_LE(held, (budget + 16 * floor) / transport::record_overhead + 16);
+}
+
+// A lone busy partition may use the whole budget, not a sixteenth of it
+// (the even split before gave it 128 KB: it held 1,000 of these records,
+// one drain step).
+TEST(delivery, a_lone_busy_partition_borrows_the_whole_budget) {
+  constexpr size_t budget = 2 * 1024 * 1024, floor = 16 * 1024;
+  auto held = held_by_readers(1, 6000, budget, floor);
+  std::printf("the reader held %llu records\n",
+              static_cast<unsigned long long>(held));
+  EXPECT_GE(held, 2500u);
+  EXPECT_LE(held, (budget + floor) / transport::record_overhead + 1);
+}
