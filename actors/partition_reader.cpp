@@ -118,23 +118,26 @@ size_t byte_limit(const reader_state& st) {
   return st.limits.max_bytes + (st.share ? st.share->granted() : 0);
 }
 
-/// Bytes the reader may take now. With the budget it first asks for
-/// steps until what its queue holds (a drain step at most) fits at the
-/// last chunk's bytes a record, while steps are free; at the limit with
-/// none free, the budget's wake-up (or credit) drains again.
-size_t byte_room(reader_state& st) {
+/// Bytes the reader may take now, and (when that is under a drain step of
+/// records at the last chunk's bytes a record) how many records its queue
+/// holds in `queued`. With the budget it first asks for steps until what
+/// its queue holds (a drain step at most) fits, while steps are free; at
+/// the limit with none free, the budget's wake-up (or credit) drains
+/// again.
+size_t byte_room(reader_state& st, size_t& queued) {
   auto room = [&st] {
     auto limit = byte_limit(st);
     return limit > st.outstanding_bytes ? limit - st.outstanding_bytes : 0;
   };
-  if (st.budget && room() < st.limits.drain_step * st.record_bytes) {
-    auto queued = std::min(st.limits.drain_step,
-                           rd_kafka_queue_length(st.queue->get()));
+  queued = st.limits.drain_step;
+  if (room() >= queued * st.record_bytes)
+    return room();
+  queued = std::min(queued, rd_kafka_queue_length(st.queue->get()));
+  if (st.budget)
     while (room() < queued * st.record_bytes
            && st.budget->ask(st.share) == reader_budget::answer::granted) {
       // one more step
     }
-  }
   return room();
 }
 
@@ -158,8 +161,16 @@ void drain(self_ptr self) {
     settle(st);
     return;
   }
-  auto room = byte_room(st);
-  if (room == 0)
+  size_t queued = 0;
+  auto room = byte_room(st, queued);
+  // At the limit, wait until a fair take fits (a drain step of records,
+  // or half the limit) rather than take a few records at each batch's
+  // credit: chunks stay large (a 64-partition bench run: 559 records a
+  // chunk, 490 without this). The records in flight, over half the limit,
+  // bring that credit.
+  auto fair = std::min(st.limits.drain_step * st.record_bytes,
+                       byte_limit(st) / 2);
+  if (room == 0 || (room < fair && room < queued * st.record_bytes))
     return; // credit (or the budget's wake-up) will call us again
   size_t fit = room / st.record_bytes + 1;
   size_t want = std::min({st.limits.drain_step,

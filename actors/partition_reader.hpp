@@ -126,8 +126,10 @@ struct reader_state {
 /// at the limit it asks for a step, and waits for the budget's wake-up
 /// when none is free; it gives steps back as its credit comes in. A take
 /// asks for no more records than fit under the byte limit at the last
-/// chunk's bytes a record (one record over at most, as a rule). Fetch errors are
-/// reported to the supervisor as `(wake_atom, std::string)`.
+/// chunk's bytes a record (one record over at most, as a rule); at the
+/// limit it waits for room for a drain step (or half its limit) before it
+/// takes again. Fetch errors are reported to the supervisor as
+/// `(wake_atom, std::string)`.
 ///
 /// FilterCriteria: records that match no filter are left out of the chunk
 /// (counted in `filtered_out`); a chunk is sent even when none is left, so

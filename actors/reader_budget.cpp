@@ -28,7 +28,8 @@ reader_budget::answer reader_budget::ask(const std::shared_ptr<share>& sp) {
   if (s.closed_)
     return answer::at_cap;
   auto granted = s.granted_.load(std::memory_order_relaxed);
-  if (granted + step > per_reader_)
+  // A budget under one step grants nothing: the floors are all there is.
+  if (granted + step > std::min(per_reader_, total_))
     return answer::at_cap;
   if (s.waiting_)
     return answer::queued;

@@ -60,7 +60,8 @@ public:
   enum class answer {
     granted, ///< one more step, now
     queued,  ///< waits for a step (again: still waiting); `wake` will run
-    at_cap,  ///< holds `per_reader` already: wait for its own batches
+    at_cap,  ///< holds `per_reader` already (or the budget is under one
+             ///< step): wait for its own batches
   };
 
   /// Asks for one more step for `s`.

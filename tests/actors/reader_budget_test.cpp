@@ -68,6 +68,16 @@ TEST(reader_budget, no_reader_holds_more_than_its_cap) {
   EXPECT_EQ(a->granted(), 2 * step);
 }
 
+// Under one step there is nothing to grant: a reader never waits for a
+// step that cannot come (it lives on its floor and its credit).
+TEST(reader_budget, a_budget_under_one_step_grants_nothing) {
+  reader_budget budget(step - 1);
+  auto a = budget.open(nullptr);
+  EXPECT_EQ(budget.ask(a), answer::at_cap);
+  EXPECT_EQ(budget.ask(a), answer::at_cap);
+  EXPECT_EQ(a->granted(), 0u);
+}
+
 TEST(reader_budget, a_closed_share_gives_all_back_and_leaves_the_queue) {
   reader_budget budget(2 * step);
   int woken_b = 0, woken_c = 0;
