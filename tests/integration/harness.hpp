@@ -144,7 +144,8 @@ positions(const std::vector<invocation>& calls);
 /// within each call (no reordering, no duplicate without a retry).
 bool strictly_increasing(const std::vector<invocation>& calls);
 
-/// Committed offset of every partition equals its end offset.
+/// Committed offset of every partition with records equals its end offset
+/// (an empty partition has nothing to commit).
 bool all_committed(test_cluster& c, const std::string& group,
                    const std::string& topic);
 
