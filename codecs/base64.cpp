@@ -119,7 +119,8 @@ encode_avx2(const uint8_t* in, size_t n, char* out) noexcept {
   }
   // GCC 12 leaves the upper halves of the ymm registers dirty across this
   // tail call; the SSE code after it (inlined memcpy) then pays the
-  // AVX-SSE transition on every record (2.3 x the encode time measured).
+  // AVX-SSE transition on every record (2.7 x the encode time on an Intel
+  // Xeon, docs/benchmarks.md "A dirty ymm state").
   _mm256_zeroupper();
   return encode_scalar(in + i, n - i, out);
 }
