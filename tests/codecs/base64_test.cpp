@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 using kesm::codecs::base64_append;
 using kesm::codecs::base64_decode;
 using kesm::codecs::base64_size;
@@ -89,8 +93,6 @@ TEST(base64, fast_path_matches_the_portable_encoder_at_every_length) {
 }
 
 #if defined(__x86_64__)
-#include <cpuid.h>
-
 namespace {
 
 /// XINUSE (XGETBV with ECX = 1): which register states are not in their
